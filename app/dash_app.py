@@ -1,0 +1,58 @@
+"""Build the Dash app on a Flask server: theme, pages, shell and callbacks.
+
+Every call builds a new Dash app with its own callbacks (``register(app, sessions)``), so
+several apps in one process (tests) each have all of theirs. Pages are registered
+explicitly from ``components.pages.PAGES``; Dash's page registry is process-global, and
+registering the same list again is harmless.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Dash
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+
+from callbacks import admin_platform, overview, shell
+from components.pages import PAGES
+from components.shell import layout as shell_layout
+
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+STYLESHEETS = (
+    "/bootstrap/static/css/bootstrap.min.css",
+    "/bootstrap/static/css/font/bootstrap-icons.min.css",
+)
+CALLBACK_MODULES = (shell, overview, admin_platform)
+
+
+def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
+    """Mount the dashboards on ``server`` at ``/`` and return the Dash app."""
+    app = Dash(
+        __name__,
+        server=server,
+        url_base_pathname="/",
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS_DIR),
+        external_stylesheets=list(STYLESHEETS),
+        title="Legato Analytics",
+        update_title=None,
+        suppress_callback_exceptions=False,
+        serve_locally=True,
+        compress=False,
+    )
+    for page in PAGES:
+        dash.register_page(
+            page.module,
+            path=page.path,
+            name=page.title,
+            title=f"{page.title} · Legato Analytics",
+            layout=page.layout,
+            admin_only=page.admin_only,
+        )
+    app.layout = shell_layout
+    for module in CALLBACK_MODULES:
+        module.register(app, sessions)
+    return app

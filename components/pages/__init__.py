@@ -1,0 +1,46 @@
+"""Page layouts and the page list.
+
+Layouts are functions callable with no arguments (query-string values arrive as keyword
+arguments) and do no I/O. ``PAGES`` is the single list of pages: ``app.dash_app``
+registers each with Dash's router and ``callbacks.shell`` builds the navigation from it,
+so a page appears in the navigation exactly when it exists. Paths under ``/admin`` are
+admin-only (enforced by the request guard).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dash.development.base_component import Component
+
+from components.pages import admin_platform, not_found, overview
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its router module name, path, title, navigation icon and layout."""
+
+    module: str
+    path: str
+    title: str
+    icon: str
+    layout: Callable[..., Component]
+    in_nav: bool = True
+
+    @property
+    def admin_only(self) -> bool:
+        return self.path.startswith("/admin")
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("legato.overview", "/", "Overview", "bi-speedometer2", overview.layout),
+    PageSpec(
+        "legato.admin.platform", "/admin/platform", "Platform", "bi-globe2", admin_platform.layout
+    ),
+    # Dash's router shows the page whose module ends in "not_found_404" for unknown paths.
+    PageSpec(
+        "legato.not_found_404", "/not-found", "Not found", "bi-signpost", not_found.layout,
+        in_nav=False,
+    ),
+)

@@ -1,0 +1,59 @@
+"""All SQLAlchemy models; importing this package registers every table on ``Base``."""
+
+from data.models.accounts import API_KEY_KINDS, ROLES, ApiKey, AuditLog, LoginAttempt, User
+from data.models.catalog import STORY_STATUSES, Chapter, Story, Writer
+from data.models.events import REVENUE_EVENT_TYPES, Event, EventType
+from data.models.experiments import (
+    EXPERIMENT_STATUSES,
+    Experiment,
+    ExperimentExposure,
+    ExperimentVariant,
+)
+from data.models.jobs import JOB_STATUSES, JobLock, JobRun, JobState
+from data.models.readers import ACQUISITION_SOURCES, AGE_BANDS, DEVICES, Reader
+from data.models.results import Forecast, ForecastPoint, Recommendation
+from data.models.rollups import (
+    COUNTER_COLUMNS,
+    ChapterDaily,
+    DailyCounters,
+    StoryDaily,
+    StoryReaderDaily,
+    WriterDaily,
+)
+
+__all__ = [
+    "ACQUISITION_SOURCES",
+    "AGE_BANDS",
+    "API_KEY_KINDS",
+    "COUNTER_COLUMNS",
+    "DEVICES",
+    "EXPERIMENT_STATUSES",
+    "JOB_STATUSES",
+    "REVENUE_EVENT_TYPES",
+    "ROLES",
+    "STORY_STATUSES",
+    "ApiKey",
+    "AuditLog",
+    "Chapter",
+    "ChapterDaily",
+    "DailyCounters",
+    "Event",
+    "EventType",
+    "Experiment",
+    "ExperimentExposure",
+    "ExperimentVariant",
+    "Forecast",
+    "ForecastPoint",
+    "JobLock",
+    "JobRun",
+    "JobState",
+    "LoginAttempt",
+    "Reader",
+    "Recommendation",
+    "Story",
+    "StoryDaily",
+    "StoryReaderDaily",
+    "User",
+    "Writer",
+    "WriterDaily",
+]

@@ -1,0 +1,82 @@
+"""Experiments (A/B tests), their variants and the first exposure of each unit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from data.db import BigIntPK, Base, utcnow
+
+EXPERIMENT_STATUSES = ("draft", "running", "stopped", "archived")
+
+
+class Experiment(Base):
+    """An experiment; ``salt`` makes its assignment independent of other experiments."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    hypothesis: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    salt: Mapped[str] = mapped_column(String(32))
+    traffic_percent: Mapped[float] = mapped_column(Float, default=100.0)
+    engine: Mapped[str] = mapped_column(String(16), default="bayesian")
+    sequential: Mapped[bool] = mapped_column(Boolean, default=False)
+    goal_metrics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    guardrail_metrics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    conversion_window_days: Mapped[int] = mapped_column(Integer, default=7)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    variants: Mapped[list[ExperimentVariant]] = relationship(
+        back_populates="experiment", order_by="ExperimentVariant.id"
+    )
+
+
+class ExperimentVariant(Base):
+    """One arm; weights of an experiment's variants sum to 100."""
+
+    __tablename__ = "experiment_variants"
+    __table_args__ = (UniqueConstraint("experiment_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    weight: Mapped[float] = mapped_column(Float)
+    is_control: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    experiment: Mapped[Experiment] = relationship(back_populates="variants")
+
+
+class ExperimentExposure(Base):
+    """First exposure of a unit to a variant (a unit seen in two variants is excluded
+    from analysis and counted)."""
+
+    __tablename__ = "experiment_exposures"
+    __table_args__ = (UniqueConstraint("experiment_id", "unit_id", "variant_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"))
+    unit_id: Mapped[str] = mapped_column(String(128))
+    variant_key: Mapped[str] = mapped_column(String(64))
+    first_exposed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

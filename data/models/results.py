@@ -1,0 +1,84 @@
+"""Results computed by background jobs and served from tables: forecasts and
+recommendations. Dashboards only read these; they never fit a model in a request."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from data.db import Base, utcnow
+
+
+class Forecast(Base):
+    """A stored forecast of one series (``scope`` writer|story, ``metric``
+    revenue|readers) with the model actually used and its backtest errors. Exactly one
+    forecast per series is ``is_current``; a new one becomes current only once all its
+    points are written, in the same transaction."""
+
+    __tablename__ = "forecasts"
+    __table_args__ = (Index("ix_forecasts_scope_metric", "scope", "scope_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(32))
+    horizon_days: Mapped[int] = mapped_column(Integer)
+    history_days: Mapped[int] = mapped_column(Integer)
+    mase: Mapped[float | None] = mapped_column(Float)
+    mape: Mapped[float | None] = mapped_column(Float)
+    baseline_mase: Mapped[float | None] = mapped_column(Float)
+    generated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    job_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id"))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ForecastPoint(Base):
+    """One forecast day with its 80% and 95% bands."""
+
+    __tablename__ = "forecast_points"
+
+    forecast_id: Mapped[int] = mapped_column(ForeignKey("forecasts.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    yhat: Mapped[float] = mapped_column(Float)
+    lower_80: Mapped[float] = mapped_column(Float)
+    upper_80: Mapped[float] = mapped_column(Float)
+    lower_95: Mapped[float] = mapped_column(Float)
+    upper_95: Mapped[float] = mapped_column(Float)
+
+
+class Recommendation(Base):
+    """A ranked, evidence-backed suggestion for a writer; dismissible."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (Index("ix_recommendations_writer_id_created_at", "writer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    writer_id: Mapped[int] = mapped_column(ForeignKey("writers.id"))
+    story_id: Mapped[int | None] = mapped_column(Integer)
+    chapter_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    expected_effect: Mapped[str] = mapped_column(String(200), default="")
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    job_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id"))
+    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,126 @@
+"""Overview and shell callbacks as plain functions with the session fixture."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from callbacks.admin_platform import build_platform
+from callbacks.common import AccessDenied, Viewer, resolve_period, resolve_scope
+from callbacks.overview import build_overview
+from callbacks.shell import nav_items_for, period_label, writer_picker
+from components.ids import kpi_value_id
+from data.queries.filters import FilterError, Period, Scope
+from tests.factories import build_small_platform
+
+TODAY = datetime.now(UTC).date()
+WRITER = Viewer(user_id=1, role="writer", writer_id=1, display_name="Ada")
+ADMIN = Viewer(user_id=3, role="admin", writer_id=None, display_name="Admin")
+
+
+@pytest.fixture
+def platform(session):
+    build_small_platform(session, TODAY)
+    return session
+
+
+def _find_text(component, component_id: str) -> str:
+    tree = json.loads(json.dumps(component.to_plotly_json(), default=lambda o: o.to_plotly_json()))
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if props.get("id") == component_id:
+                return props.get("children")
+            for value in props.values():
+                result = walk(value)
+                if result is not None:
+                    return result
+        elif isinstance(node, list):
+            for item in node:
+                result = walk(item)
+                if result is not None:
+                    return result
+        return None
+
+    return walk(tree)
+
+
+def test_writer_overview_shows_their_numbers(platform) -> None:
+    view = build_overview(platform, WRITER, None, "7d", None, None, "revenue", today=TODAY)
+    assert view.subtitle.startswith("Ada Quill")
+    assert _find_text(view.kpis, kpi_value_id("views")) == "5"
+    assert _find_text(view.kpis, kpi_value_id("revenue")) == "$16.98"
+    assert _find_text(view.kpis, kpi_value_id("completion_rate")) == "40.0%"
+    assert view.status is None
+    assert view.figure.layout.title.text == "Daily revenue"
+    current = view.figure.data[-1]
+    assert sum(current.y) == pytest.approx(16.98)
+
+
+def test_writer_cannot_widen_scope_with_picker_value(platform) -> None:
+    forged = build_overview(platform, WRITER, 2, "7d", None, None, "views", today=TODAY)
+    assert forged.subtitle.startswith("Ada Quill")
+    assert resolve_scope(WRITER, 2) == Scope(writer_id=1)
+    assert resolve_scope(WRITER, "0") == Scope(writer_id=1)
+
+
+def test_admin_chooses_writer_or_platform(platform) -> None:
+    assert resolve_scope(ADMIN, 2) == Scope(writer_id=2)
+    assert resolve_scope(ADMIN, 0) == Scope(writer_id=None)
+    assert resolve_scope(ADMIN, "junk") == Scope(writer_id=None)
+    view = build_overview(platform, ADMIN, 2, "7d", None, None, "views", today=TODAY)
+    assert view.subtitle.startswith("Bram Stoker-Lite")
+    everyone = build_overview(platform, ADMIN, 0, "7d", None, None, "views", today=TODAY)
+    assert everyone.subtitle.startswith("All writers")
+    assert _find_text(everyone.kpis, kpi_value_id("views")) == "7"
+    with pytest.raises(AccessDenied):
+        build_overview(platform, ADMIN, 99, "7d", None, None, "views", today=TODAY)
+
+
+def test_unlinked_writer_account_is_denied(platform) -> None:
+    with pytest.raises(AccessDenied):
+        resolve_scope(Viewer(9, "writer", None, "x"), None)
+
+
+def test_empty_period_shows_an_explaining_empty_state(platform) -> None:
+    start = (TODAY + timedelta(days=30)).isoformat()
+    end = (TODAY + timedelta(days=40)).isoformat()
+    view = build_overview(platform, WRITER, None, "custom", start, end, "views", today=TODAY)
+    assert view.status is not None
+    assert "Nothing was read in this period" in json.dumps(view.status.to_plotly_json(), default=str)
+
+
+def test_period_parsing() -> None:
+    assert resolve_period("7d", None, None, TODAY) == Period.last_days(7, TODAY)
+    assert resolve_period("bogus", None, None, TODAY) == Period.last_days(28, TODAY)
+    custom = resolve_period("custom", "2026-01-01", "2026-01-31T00:00:00", TODAY)
+    assert custom.days == 31
+    with pytest.raises(FilterError, match="Pick a start"):
+        resolve_period("custom", None, "2026-01-31", TODAY)
+    with pytest.raises(FilterError, match="after the end"):
+        resolve_period("custom", "2026-02-01", "2026-01-31", TODAY)
+    assert "compared with" in period_label("28d", None, None)
+    assert period_label("custom", None, None) == "Pick a start and an end date for the custom range."
+
+
+def test_navigation_depends_on_role(platform) -> None:
+    writer_nav = [item.href for item in nav_items_for(WRITER)]
+    admin_nav = [item.href for item in nav_items_for(ADMIN)]
+    assert writer_nav == ["/"]
+    assert admin_nav == ["/", "/admin/platform"]
+    assert writer_picker(platform, WRITER, 2) == ([], None)
+    options, value = writer_picker(platform, ADMIN, 2)
+    assert value == 2 and [o["value"] for o in options] == [0, 1, 2]
+    assert writer_picker(platform, ADMIN, 77)[1] == 0
+
+
+def test_platform_page_is_admin_only(platform) -> None:
+    with pytest.raises(AccessDenied):
+        build_platform(platform, WRITER, "7d", None, None, today=TODAY)
+    kpis, rows = build_platform(platform, ADMIN, "7d", None, None, today=TODAY)
+    assert [row["writer"] for row in rows] == ["Bram Stoker-Lite", "Ada Quill"]
+    assert rows[0]["revenue"] == 100.0
+    assert _find_text(kpis, kpi_value_id("views")) == "7"
