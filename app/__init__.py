@@ -19,6 +19,7 @@ from sqlalchemy import text
 from app.auth import init_auth
 from app.config import load_config
 from app.database import get_database, init_database
+from app.ingest import init_ingest
 
 
 def _configure_logging(level: str) -> None:
@@ -38,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database = init_database(server)
     Bootstrap5(server)
     init_auth(server)
+    init_ingest(server)  # after init_auth: exempts its blueprint from the CSRF extension
 
     @server.get("/healthz")
     def health():  # public: load balancers and `make run` probe it

@@ -120,8 +120,10 @@ def keys_create(name: str, kind: str, source: str | None, writer_id: int | None)
                 session, name=name, kind=kind, source=source, writer_id=writer_id
             )
             session.commit()
-            scope = f"source={key.source}" if kind == "write" else (
-                f"writer={key.writer_id}" if key.writer_id else "platform"
+            scope = (
+                f"source={key.source}"
+                if kind == "write"
+                else (f"writer={key.writer_id}" if key.writer_id else "platform")
             )
             click.echo(f"created {kind} key {key.id} '{key.name}' ({scope}); store it now:")
             click.echo(plaintext)
@@ -212,7 +214,11 @@ def _print_demo_accounts(app: Flask, database) -> None:
         click.echo("demo accounts exist; their passwords are shown in development only")
         return
     hint = [
-        {"email": email, "password": password, "label": f"{role}" + (f" (writer {wid})" if wid else "")}
+        {
+            "email": email,
+            "password": password,
+            "label": f"{role}" + (f" (writer {wid})" if wid else ""),
+        }
         for email, password, role, wid in accounts
     ]
     write_demo_hint(app.config["INSTANCE_PATH"], hint)

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
 VALID_ENVS = ("development", "test", "production")
@@ -46,6 +48,19 @@ def _as_int(name: str, raw: str, minimum: int, maximum: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if not minimum <= value <= maximum:
         raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _rate_limit(raw: str) -> str:
+    """A limits-syntax rate limit such as ``100/second;3000/minute`` (empty: no limit)."""
+    value = raw.strip()
+    if value:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f"INGEST_RATE_LIMIT must look like '100/second;3000/minute', got {raw!r}"
+            ) from None
     return value
 
 
@@ -109,6 +124,16 @@ def load_config(
             86400,
         ),
         "REPORTING_CURRENCY": env.get("REPORTING_CURRENCY", "USD").upper(),
+        # Ingest API: per-write-key request limits (Flask-Limiter/limits syntax, ";"-separated),
+        # their storage (memory:// per process; redis://… shared), and how far in the future
+        # an event's corrected timestamp may be.
+        "INGEST_RATE_LIMIT": _rate_limit(env.get("INGEST_RATE_LIMIT", "100/second")),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
+        or env.get("REDIS_URL")
+        or "memory://",
+        "INGEST_MAX_FUTURE_SECONDS": _as_int(
+            "INGEST_MAX_FUTURE_SECONDS", env.get("INGEST_MAX_FUTURE_SECONDS", "3600"), 0, 7 * 86400
+        ),
         # Cookies: HttpOnly + SameSite=Lax always, Secure in production (HTTPS only).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

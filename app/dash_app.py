@@ -25,6 +25,7 @@ STYLESHEETS = (
     "/bootstrap/static/css/font/bootstrap-icons.min.css",
 )
 CALLBACK_MODULES = (shell, overview, admin_platform)
+EXTENSION_KEY = "legato.dash"
 
 
 def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
@@ -55,4 +56,5 @@ def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
     app.layout = shell_layout
     for module in CALLBACK_MODULES:
         module.register(app, sessions)
+    server.extensions[EXTENSION_KEY] = app
     return app

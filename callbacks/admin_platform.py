@@ -26,7 +26,13 @@ from data.queries.overview import overview_kpis, writer_leaderboard
 
 
 def build_platform(
-    session: Session, viewer: Viewer, preset: object, start: object, end: object, *, today: date,
+    session: Session,
+    viewer: Viewer,
+    preset: object,
+    start: object,
+    end: object,
+    *,
+    today: date,
     currency: str = "USD",
 ) -> tuple[Component, list[dict]]:
     """Platform KPI cards and writer rows (revenue in major units). Raises
@@ -36,7 +42,9 @@ def build_platform(
     period = resolve_period(preset, start, end, today)
     kpis = overview_kpis(session, Scope(writer_id=None), period)
     cards = [
-        KpiCardData(kpi.key, kpi.label, kpi.unit, kpi.value, kpi.previous, kpi.change, kpi.help_text)
+        KpiCardData(
+            kpi.key, kpi.label, kpi.unit, kpi.value, kpi.previous, kpi.change, kpi.help_text
+        )
         for kpi in kpis
     ]
     board = writer_leaderboard(session, period)
@@ -73,7 +81,12 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
             viewer = current_viewer()
             with sessions() as session:
                 kpis, rows = build_platform(
-                    session, viewer, preset, start, end, today=today_utc(),
+                    session,
+                    viewer,
+                    preset,
+                    start,
+                    end,
+                    today=today_utc(),
                     currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
                 )
         except FilterError as error:

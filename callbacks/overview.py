@@ -73,7 +73,9 @@ def build_overview(
         who = name
     kpis = overview_kpis(session, scope, period)
     cards = [
-        KpiCardData(kpi.key, kpi.label, kpi.unit, kpi.value, kpi.previous, kpi.change, kpi.help_text)
+        KpiCardData(
+            kpi.key, kpi.label, kpi.unit, kpi.value, kpi.previous, kpi.change, kpi.help_text
+        )
         for kpi in kpis
     ]
     label = comparison_label(period)
@@ -93,9 +95,12 @@ def build_overview(
             metric_label=LABELS[metric_key],
             unit=UNITS[metric_key],
             currency_symbol=CURRENCY_SYMBOLS.get(currency, "$"),
+            partial_last_day=period.end == today,
         )
         status = None
-    return OverviewView(subtitle, status, kpi_row(cards, currency=currency, comparison_label=label), figure)
+    return OverviewView(
+        subtitle, status, kpi_row(cards, currency=currency, comparison_label=label), figure
+    )
 
 
 def register(app: Dash, sessions: sessionmaker[Session]) -> None:
@@ -118,7 +123,14 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
             viewer = current_viewer()
             with sessions() as session:
                 view = build_overview(
-                    session, viewer, writer, preset, start, end, metric, today=today_utc(),
+                    session,
+                    viewer,
+                    writer,
+                    preset,
+                    start,
+                    end,
+                    metric,
+                    today=today_utc(),
                     currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
                 )
         except FilterError as error:

@@ -44,10 +44,12 @@ def daily_metric_figure(
     unit: str,
     currency_symbol: str = "$",
     annotations: list[dict] | None = None,
+    partial_last_day: bool = False,
 ) -> go.Figure:
     """A daily line of ``current`` (indexed by date) with ``previous`` (same length, the
     comparison period) drawn dashed on the same x positions, and optional vertical
-    markers ``annotations`` = [{"day": date, "label": str}]."""
+    markers ``annotations`` = [{"day": date, "label": str}]. With ``partial_last_day`` the
+    last day (today, still in progress) is drawn as a dotted segment labelled "so far"."""
     color = METRIC_COLORS.get(metric_key, PRIMARY)
     figure = go.Figure(layout=base_layout(f"Daily {metric_label.lower()}", Y_TITLES[unit]))
     hover = _hover_format(unit, currency_symbol)
@@ -65,10 +67,25 @@ def daily_metric_figure(
                 hovertemplate=f"Previous ({'%{customdata}'}): {hover}<extra></extra>",
             )
         )
+    values = _to_display(current.astype(float), unit).to_numpy()
+    split = len(values) - 1 if partial_last_day and len(values) > 1 else len(values)
+    if split < len(values):
+        figure.add_trace(
+            go.Scatter(
+                x=x[split - 1 :],
+                y=values[split - 1 :],
+                name="Today so far",
+                mode="lines+markers",
+                marker={"size": 5, "symbol": "circle-open"},
+                line={"color": color, "width": 2, "dash": "dot"},
+                hovertemplate=f"Today so far: {hover}<extra></extra>",
+                showlegend=True,
+            )
+        )
     figure.add_trace(
         go.Scatter(
-            x=x,
-            y=_to_display(current.astype(float), unit).to_numpy(),
+            x=x[:split],
+            y=values[:split],
             name=metric_label,
             mode="lines+markers",
             marker={"size": 4},
@@ -99,8 +116,12 @@ def empty_figure(title: str, message: str) -> go.Figure:
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     figure.add_annotation(
-        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+        text=message,
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
         font={"size": 14, "color": MUTED},
     )
     return figure
-

@@ -34,8 +34,10 @@ def _change_badge(change: float | None) -> Component:
         return html.Span("±0.0%", className="kpi-change kpi-change-flat")
     up = change > 0
     return html.Span(
-        [html.I(className=f"bi {'bi-arrow-up-right' if up else 'bi-arrow-down-right'} me-1"),
-         format_change(change)],
+        [
+            html.I(className=f"bi {'bi-arrow-up-right' if up else 'bi-arrow-down-right'} me-1"),
+            format_change(change),
+        ],
         className=f"kpi-change {'kpi-change-up' if up else 'kpi-change-down'}",
     )
 

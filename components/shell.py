@@ -86,7 +86,9 @@ def filter_bar() -> Component:
                     dbc.Col(
                         html.Div(
                             [
-                                dbc.Label("Writer", html_for=ids.WRITER_SELECT, className="me-2 mb-0"),
+                                dbc.Label(
+                                    "Writer", html_for=ids.WRITER_SELECT, className="me-2 mb-0"
+                                ),
                                 dcc.Dropdown(
                                     id=ids.WRITER_SELECT,
                                     options=[],
@@ -107,10 +109,15 @@ def filter_bar() -> Component:
                     dbc.Col(
                         html.Div(
                             [
-                                dbc.Label("Period", html_for=ids.RANGE_PRESET, className="me-2 mb-0"),
+                                dbc.Label(
+                                    "Period", html_for=ids.RANGE_PRESET, className="me-2 mb-0"
+                                ),
                                 dbc.Select(
                                     id=ids.RANGE_PRESET,
-                                    options=[{"label": label, "value": key} for key, label in RANGE_PRESETS],
+                                    options=[
+                                        {"label": label, "value": key}
+                                        for key, label in RANGE_PRESETS
+                                    ],
                                     value=DEFAULT_PRESET,
                                     persistence=True,
                                     persistence_type="session",
@@ -161,7 +168,10 @@ def layout() -> Component:
                     [
                         dbc.NavbarBrand(
                             [
-                                html.Span(html.I(className="bi bi-bar-chart-line-fill"), className="brand-mark"),
+                                html.Span(
+                                    html.I(className="bi bi-bar-chart-line-fill"),
+                                    className="brand-mark",
+                                ),
                                 html.Span("Legato Analytics", className="ms-2"),
                             ],
                             href="/",

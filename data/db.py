@@ -88,5 +88,9 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def is_postgres(engine_or_session: Engine | Session) -> bool:
     """True when the bound dialect is PostgreSQL."""
-    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    bind = (
+        engine_or_session.get_bind()
+        if isinstance(engine_or_session, Session)
+        else engine_or_session
+    )
     return bind.dialect.name == "postgresql"

@@ -6,6 +6,7 @@ on every start. ``alembic_config(url)`` gives a Config for other Alembic command
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -19,6 +20,14 @@ def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.exists():  # format newly generated revisions like the rest of the code
+        config.set_section_option("post_write_hooks", "hooks", "ruff_format")
+        config.set_section_option("post_write_hooks", "ruff_format.type", "exec")
+        config.set_section_option("post_write_hooks", "ruff_format.executable", str(ruff))
+        config.set_section_option(
+            "post_write_hooks", "ruff_format.options", "format REVISION_SCRIPT_FILENAME"
+        )
     return config
 
 

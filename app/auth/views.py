@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    jsonify,
     Response,
     current_app,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -58,7 +58,7 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
-    if target.startswith("/login") or target.startswith("/logout"):
+    if target.startswith(("/login", "/logout")):
         return "/"
     return target
 
@@ -136,7 +136,9 @@ def csrf_failure(error: Exception) -> Response:
     """A missing or bad CSRF token: the sign-in form is shown again with a clear message;
     anything else (Dash callbacks) gets a 400 JSON error."""
     if request.path == "/login":
-        return _render(LoginForm(), 400, "Your sign-in form expired. Reload the page and try again.")
+        return _render(
+            LoginForm(), 400, "Your sign-in form expired. Reload the page and try again."
+        )
     response = jsonify(
         {"error": {"status": 400, "message": "Missing or invalid CSRF token; reload the page."}}
     )

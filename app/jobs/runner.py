@@ -93,8 +93,9 @@ def run_job(
     with sessions() as session:
         if not _acquire(session, job_name, holder):
             raise JobLocked(f"job '{job_name}' is already running in another process")
-        run = JobRun(job_name=job_name, trigger=trigger, status="running", params=params,
-                     started_at=utcnow())
+        run = JobRun(
+            job_name=job_name, trigger=trigger, status="running", params=params, started_at=utcnow()
+        )
         session.add(run)
         session.commit()
         run_id = run.id

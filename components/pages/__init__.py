@@ -40,7 +40,11 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     # Dash's router shows the page whose module ends in "not_found_404" for unknown paths.
     PageSpec(
-        "legato.not_found_404", "/not-found", "Not found", "bi-signpost", not_found.layout,
+        "legato.not_found_404",
+        "/not-found",
+        "Not found",
+        "bi-signpost",
+        not_found.layout,
         in_nav=False,
     ),
 )

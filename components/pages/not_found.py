@@ -19,7 +19,9 @@ def layout(**_query: Any) -> Component:
                 "This address doesn't match a page. Use the navigation above to get back.",
                 icon="bi-signpost-split",
             ),
-            html.Div(html.A("Go to your overview", href="/", className="btn btn-primary mt-3"),
-                     className="text-center"),
+            html.Div(
+                html.A("Go to your overview", href="/", className="btn btn-primary mt-3"),
+                className="text-center",
+            ),
         ]
     )

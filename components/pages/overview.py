@@ -39,7 +39,9 @@ def layout(**_query: Any) -> Component:
                     [
                         dbc.RadioItems(
                             id=ids.OVERVIEW_METRIC,
-                            options=[{"label": label, "value": key} for key, label in CHART_METRICS],
+                            options=[
+                                {"label": label, "value": key} for key, label in CHART_METRICS
+                            ],
                             value="views",
                             inline=True,
                             className="metric-switch mb-2",

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from data.db import BigIntPK, Base, utcnow
+from data.db import Base, BigIntPK, utcnow
 from data.models.catalog import Writer
 
 ROLES = ("admin", "writer")

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from data.db import BigIntPK, Base
+from data.db import Base, BigIntPK
 
 
 class EventType(StrEnum):

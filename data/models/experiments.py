@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from data.db import BigIntPK, Base, utcnow
+from data.db import Base, BigIntPK, utcnow
 
 EXPERIMENT_STATUSES = ("draft", "running", "stopped", "archived")
 

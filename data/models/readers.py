@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from data.db import BigIntPK, Base, utcnow
+from data.db import Base, BigIntPK, utcnow
 
 DEVICES = ("ios", "android", "web")
 AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55+")

@@ -145,10 +145,19 @@ def daily_series(session: Session, scope: Scope, period: Period) -> pd.DataFrame
     frame = pd.DataFrame(index=pd.Index(period.day_list(), name="day"))
     frame = frame.join(sums.set_index("day")).join(readers.set_index("day")).fillna(0)
     frame = frame.astype(float)
-    frame["completion_rate"] = (frame["completions"] / frame["views"]).where(frame["views"] > 0, 0.0)
+    frame["completion_rate"] = (frame["completions"] / frame["views"]).where(
+        frame["views"] > 0, 0.0
+    )
     return frame[
-        ["views", "unique_readers", "reading_seconds", "completion_rate", "follows", "revenue",
-         "completions"]
+        [
+            "views",
+            "unique_readers",
+            "reading_seconds",
+            "completion_rate",
+            "follows",
+            "revenue",
+            "completions",
+        ]
     ]
 
 
@@ -214,9 +223,18 @@ def writer_leaderboard(session: Session, period: Period) -> pd.DataFrame:
         .outerjoin(stories, stories.c.writer_id == Writer.id)
     )
     columns = [
-        "writer_id", "writer", "stories", "views", "unique_readers", "reading_seconds",
-        "completions", "follows", "revenue",
+        "writer_id",
+        "writer",
+        "stories",
+        "views",
+        "unique_readers",
+        "reading_seconds",
+        "completions",
+        "follows",
+        "revenue",
     ]
     frame = pd.DataFrame(session.execute(statement).all(), columns=columns)
-    frame["completion_rate"] = (frame["completions"] / frame["views"]).where(frame["views"] > 0, 0.0)
+    frame["completion_rate"] = (frame["completions"] / frame["views"]).where(
+        frame["views"] > 0, 0.0
+    )
     return frame.sort_values(["revenue", "views"], ascending=False).reset_index(drop=True)

@@ -56,8 +56,12 @@ def test_writer_overview_shows_their_numbers(platform) -> None:
     assert _find_text(view.kpis, kpi_value_id("completion_rate")) == "40.0%"
     assert view.status is None
     assert view.figure.layout.title.text == "Daily revenue"
-    current = view.figure.data[-1]
-    assert sum(current.y) == pytest.approx(16.98)
+    names = [trace.name for trace in view.figure.data]
+    assert names == ["Previous period", "Today so far", "Revenue"]
+    complete_days, today_so_far = view.figure.data[2], view.figure.data[1]
+    assert len(complete_days.y) == 6
+    assert len(today_so_far.y) == 2
+    assert sum(complete_days.y) + today_so_far.y[-1] == pytest.approx(16.98)
 
 
 def test_writer_cannot_widen_scope_with_picker_value(platform) -> None:
@@ -90,7 +94,9 @@ def test_empty_period_shows_an_explaining_empty_state(platform) -> None:
     end = (TODAY + timedelta(days=40)).isoformat()
     view = build_overview(platform, WRITER, None, "custom", start, end, "views", today=TODAY)
     assert view.status is not None
-    assert "Nothing was read in this period" in json.dumps(view.status.to_plotly_json(), default=str)
+    assert "Nothing was read in this period" in json.dumps(
+        view.status.to_plotly_json(), default=str
+    )
 
 
 def test_period_parsing() -> None:
@@ -103,7 +109,9 @@ def test_period_parsing() -> None:
     with pytest.raises(FilterError, match="after the end"):
         resolve_period("custom", "2026-02-01", "2026-01-31", TODAY)
     assert "compared with" in period_label("28d", None, None)
-    assert period_label("custom", None, None) == "Pick a start and an end date for the custom range."
+    assert (
+        period_label("custom", None, None) == "Pick a start and an end date for the custom range."
+    )
 
 
 def test_navigation_depends_on_role(platform) -> None:
@@ -113,7 +121,8 @@ def test_navigation_depends_on_role(platform) -> None:
     assert admin_nav == ["/", "/admin/platform"]
     assert writer_picker(platform, WRITER, 2) == ([], None)
     options, value = writer_picker(platform, ADMIN, 2)
-    assert value == 2 and [o["value"] for o in options] == [0, 1, 2]
+    assert value == 2
+    assert [o["value"] for o in options] == [0, 1, 2]
     assert writer_picker(platform, ADMIN, 77)[1] == 0
 
 

@@ -1,0 +1,189 @@
+"""The ingest service: authenticate a write key, and store validated events durably.
+
+Contract of :func:`store_events` (one call per request, in the caller's session):
+
+1. Messages repeated within the request count once (the first wins); message ids the
+   source already stored are duplicates (the dedupe key is ``(source, message_id)``,
+   forever).
+2. For the new messages: readers are resolved in bulk (``data.ingest_writes``), story
+   and writer ids are filled from the catalog when the client left them out (chapter ->
+   story -> writer), the rows are inserted with ``data.writes.insert_events`` (Core
+   insert-or-ignore, so a concurrent retry still stores each message once), and reader
+   traits from ``identify``/``traits`` are applied.
+3. The transaction is committed before returning: a result means the events are durable.
+   A locked or unreachable database raises ``IngestError`` 503 (with ``Retry-After``);
+   nothing is acknowledged that was not committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from app.auth.api_keys import find_active_key
+from app.ingest.errors import unauthorized, unavailable
+from app.ingest.validation import Accepted, Parsed, Rejected
+from data.ingest_writes import (
+    TraitUpdate,
+    apply_reader_traits,
+    catalog_parents,
+    existing_message_ids,
+    resolve_readers,
+    touch_api_key,
+)
+from data.writes import insert_events
+
+logger = logging.getLogger("legato.ingest")
+
+#: Seconds a client is asked to wait after a 503.
+RETRY_AFTER_UNAVAILABLE = 1
+
+
+@dataclass(frozen=True)
+class WriteKey:
+    """The authenticated write key of a request."""
+
+    id: int
+    source: str
+
+
+@dataclass
+class IngestResult:
+    """What happened to a request's messages (``accepted`` were stored now)."""
+
+    accepted: int
+    duplicates: int
+    duplicate_message_ids: list[str]
+    rejected: list[Rejected]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "duplicate_message_ids": self.duplicate_message_ids,
+            "rejected": [item.as_json() for item in self.rejected],
+        }
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn a locked, unreachable or timed-out database into 503 ``unavailable``."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as error:
+        logger.warning("ingest: database unavailable: %s", error.__class__.__name__)
+        reason = "locked" if "locked" in str(error).lower() else "unavailable"
+        raise unavailable(
+            f"The database is {reason}; nothing was stored. Retry the same request.",
+            RETRY_AFTER_UNAVAILABLE,
+        ) from error
+    except sa_exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        raise unavailable(
+            "The database connection was lost; nothing was stored. Retry the same request.",
+            RETRY_AFTER_UNAVAILABLE,
+        ) from error
+
+
+def authenticate(session: Session, presented: str | None) -> WriteKey:
+    """The active write key ``presented``; 401 when it is missing, unknown, revoked or
+    not a write key (a read key cannot write)."""
+    if not presented:
+        raise unauthorized(
+            "A write key is required: send it as the HTTP Basic user name (empty password), "
+            'as "Authorization: Bearer <key>", or as "writeKey" in the JSON body.'
+        )
+    with database_errors():
+        key = find_active_key(session, presented, "write")
+        if key is None or not key.source:
+            raise unauthorized("The write key is invalid or has been revoked.")
+        return WriteKey(key.id, key.source)
+
+
+def _dedupe(accepted: list[Accepted]) -> tuple[list[Accepted], list[str]]:
+    first: dict[str, Accepted] = {}
+    repeated: list[str] = []
+    for item in accepted:
+        message_id = item.row["message_id"]
+        if message_id in first:
+            repeated.append(message_id)
+        else:
+            first[message_id] = item
+    return list(first.values()), repeated
+
+
+def _fill_readers(session: Session, items: list[Accepted], now: datetime) -> None:
+    first_seen: dict[tuple[str | None, str | None], datetime] = {}
+    for item in items:
+        row = item.row
+        pair = (row["user_id"], row["anonymous_id"])
+        seen = first_seen.get(pair)
+        if seen is None or row["occurred_at"] < seen:
+            first_seen[pair] = row["occurred_at"]
+    identities = list(first_seen)
+    identities.extend(item.link for item in items if item.link is not None)
+    readers = resolve_readers(session, identities, first_seen, now)
+    for item in items:
+        row = item.row
+        row["reader_id"] = readers.of(row["user_id"], row["anonymous_id"])
+
+
+def _fill_catalog(session: Session, items: list[Accepted]) -> None:
+    rows = [item.row for item in items]
+    chapters = {row["chapter_id"] for row in rows if row["story_id"] is None and row["chapter_id"]}
+    stories = {row["story_id"] for row in rows if row["writer_id"] is None and row["story_id"]}
+    if not chapters and not stories:
+        return
+    story_writer, chapter_story = catalog_parents(session, stories, chapters)
+    for row in rows:
+        if row["story_id"] is None and row["chapter_id"] is not None:
+            row["story_id"] = chapter_story.get(row["chapter_id"])
+        if row["writer_id"] is None and row["story_id"] is not None:
+            row["writer_id"] = story_writer.get(row["story_id"])
+
+
+def store_events(session: Session, key: WriteKey, parsed: Parsed, now: datetime) -> IngestResult:
+    """Store ``parsed.accepted`` for ``key`` and commit (see the module docstring).
+
+    Raises ``IngestError`` 503 when the database is locked or unavailable (the
+    transaction is rolled back; the client retries the same request)."""
+    unique, repeated = _dedupe(parsed.accepted)
+    with database_errors():
+        try:
+            stored = existing_message_ids(
+                session, key.source, [i.row["message_id"] for i in unique]
+            )
+            new = [item for item in unique if item.row["message_id"] not in stored]
+            inserted = 0
+            if new:
+                _fill_readers(session, new, now)
+                _fill_catalog(session, new)
+                inserted = insert_events(session, [item.row for item in new])
+                updates = [
+                    TraitUpdate(item.row["reader_id"], item.row["occurred_at"], *item.traits)
+                    for item in new
+                    if item.traits is not None and item.row["reader_id"] is not None
+                ]
+                apply_reader_traits(session, updates, now)
+            touch_api_key(session, key.id, now)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    duplicate_ids = repeated + [
+        item.row["message_id"] for item in unique if item.row["message_id"] in stored
+    ]
+    return IngestResult(
+        accepted=inserted,
+        duplicates=len(parsed.accepted) - inserted,
+        duplicate_message_ids=duplicate_ids,
+        rejected=parsed.rejected,
+    )

@@ -1,0 +1,886 @@
+"""Validation: request documents in, canonical ``events`` rows (or exact field errors) out.
+
+Pure functions of the parsed JSON document and a :class:`Clock`; no I/O. Two flavours:
+
+- **native** (``/api/v1/events/*``): snake_case fields at the top level of each event,
+  unknown fields refused, ids are JSON integers, revenue as ``revenue_minor`` or
+  ``amount`` (major units) with a required ``currency``;
+- **Segment** (``/v1/*``): Segment's message shapes, unknown fields ignored, canonical
+  columns read from ``properties`` (``app.ingest.segment``), ids may also be digit strings,
+  ``currency`` defaults to USD.
+
+Every error names the exact path of the field (``batch[3].properties.percent``, or
+``properties.percent`` for a single-event body) and what was wrong. A batch item with
+errors is rejected alone; the other items are still accepted. Time: ``received_at`` is
+the server's; the client time (``originalTimestamp`` or ``timestamp``) is corrected for
+clock skew as ``received_at - (sentAt - timestamp)`` when ``sentAt`` is present; an event
+more than ``Clock.max_future`` ahead of the server clock after correction, or before
+:data:`EARLIEST`, is rejected. Definitions: docs/events.md and docs/api.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.ingest import segment
+from app.ingest.body import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_NESTING, describe_bytes
+from app.ingest.errors import FieldError, IngestError
+from data.models import ACQUISITION_SOURCES, AGE_BANDS, DEVICES, EventType
+
+#: Column order of every row handed to ``data.writes.insert_events`` (uniform rows).
+ROW_KEYS = (
+    "source",
+    "message_id",
+    "event_type",
+    "event_name",
+    "user_id",
+    "anonymous_id",
+    "reader_id",
+    "writer_id",
+    "story_id",
+    "chapter_id",
+    "occurred_at",
+    "received_at",
+    "read_seconds",
+    "progress_pct",
+    "revenue_minor",
+    "currency",
+    "properties",
+    "context",
+)
+#: Earliest event time accepted (historical backfill back to this is fine).
+EARLIEST = datetime(2000, 1, 1)
+MAX_ID = 2**31 - 1
+MAX_TEXT = 128
+MAX_READ_SECONDS = 86_400
+MAX_REVENUE_MINOR = 10**13
+#: ISO 4217 currencies whose minor unit is not 1/100 (all others have two decimals).
+CURRENCY_DECIMALS: dict[str, int] = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
+CANONICAL_TYPES = frozenset(t.value for t in EventType if t is not EventType.CUSTOM)
+ENGAGEMENT_ACTIONS = (
+    EventType.STORY_VIEW,
+    EventType.CHAPTER_START,
+    EventType.CHAPTER_PROGRESS,
+    EventType.CHAPTER_COMPLETE,
+    EventType.LIKE,
+    EventType.COMMENT,
+    EventType.SHARE,
+    EventType.FOLLOW,
+)
+BEHAVIOUR_ACTIONS = (
+    EventType.SIGNUP,
+    EventType.LOGIN,
+    EventType.PAGE_VIEW,
+    EventType.EXPERIMENT_EXPOSURE,
+)
+REVENUE_ACTIONS = (EventType.CHAPTER_UNLOCK, EventType.TIP, EventType.SUBSCRIBE)
+
+# Type-specific requirements: each tuple is a set of alternatives, one must be present.
+REQUIRED_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    EventType.STORY_VIEW: (("story_id",),),
+    EventType.CHAPTER_START: (("story_id",), ("chapter_id",)),
+    EventType.CHAPTER_PROGRESS: (
+        ("story_id",),
+        ("chapter_id",),
+        ("progress_pct", "read_seconds"),
+    ),
+    EventType.CHAPTER_COMPLETE: (("story_id",), ("chapter_id",)),
+    EventType.LIKE: (("story_id",),),
+    EventType.COMMENT: (("story_id",),),
+    EventType.SHARE: (("story_id",),),
+    EventType.FOLLOW: (("writer_id", "story_id"),),
+    EventType.CHAPTER_UNLOCK: (("chapter_id",), ("revenue_minor",), ("currency",)),
+    EventType.TIP: (("writer_id", "story_id"), ("revenue_minor",), ("currency",)),
+    EventType.SUBSCRIBE: (("writer_id", "story_id"), ("revenue_minor",), ("currency",)),
+}
+
+_COMMON_NATIVE_FIELDS = frozenset(
+    {
+        "message_id",
+        "user_id",
+        "anonymous_id",
+        "timestamp",
+        "sent_at",
+        "writer_id",
+        "story_id",
+        "chapter_id",
+        "properties",
+        "context",
+        "writeKey",
+    }
+)
+_NATIVE_NAMES = {name: name for name in ROW_KEYS}
+_SEGMENT_NAMES = {name: name for name in ROW_KEYS}
+_SEGMENT_NAMES.update(
+    {
+        "writer_id": "properties.writer_id",
+        "story_id": "properties.story_id",
+        "chapter_id": "properties.chapter_id",
+        "progress_pct": "properties.percent",
+        "read_seconds": "properties.read_seconds",
+        "revenue_minor": "properties.revenue",
+        "currency": "properties.currency",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The server time of the request and how far ahead a client time may be."""
+
+    received_at: datetime
+    max_future: timedelta
+
+
+@dataclass(frozen=True)
+class NativeEndpoint:
+    """How one native endpoint names and restricts its events.
+
+    ``name_field`` is ``event`` (any name; canonical names map to their type) or
+    ``action`` (one of ``actions``); ``fields`` are the accepted top-level fields."""
+
+    name_field: str
+    actions: tuple[EventType, ...] | None
+    fields: frozenset[str]
+
+
+TRACK = NativeEndpoint(
+    "event",
+    None,
+    _COMMON_NATIVE_FIELDS
+    | {"event", "progress_pct", "read_seconds", "revenue_minor", "amount", "currency", "traits"},
+)
+CONTENT_ENGAGEMENT = NativeEndpoint(
+    "action", ENGAGEMENT_ACTIONS, _COMMON_NATIVE_FIELDS | {"action", "progress_pct", "read_seconds"}
+)
+USER_BEHAVIOUR = NativeEndpoint(
+    "action", BEHAVIOUR_ACTIONS, _COMMON_NATIVE_FIELDS | {"action", "traits"}
+)
+REVENUE = NativeEndpoint(
+    "action",
+    REVENUE_ACTIONS,
+    _COMMON_NATIVE_FIELDS | {"action", "revenue_minor", "amount", "currency"},
+)
+
+
+@dataclass(slots=True)
+class Accepted:
+    """A valid message: its ``events`` row (``reader_id`` still ``None``), the reader
+    traits it reports (``(columns, traits)``) and a ``(user_id, anonymous_id)`` pair to
+    link (Segment ``alias``)."""
+
+    index: int
+    row: dict[str, Any]
+    traits: tuple[dict[str, Any], dict[str, Any]] | None = None
+    link: tuple[str, str] | None = None
+
+
+@dataclass(slots=True)
+class Rejected:
+    """An invalid batch item: where it was, its ``message_id`` if readable, and why."""
+
+    index: int
+    message_id: str | None
+    errors: list[FieldError]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "message_id": self.message_id,
+            "errors": [error.as_json() for error in self.errors],
+        }
+
+
+@dataclass
+class Parsed:
+    """The outcome of validating a request: accepted messages and rejected items."""
+
+    accepted: list[Accepted] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def all_errors(self) -> list[FieldError]:
+        return [error for item in self.rejected for error in item.errors]
+
+
+class _Item:
+    """Collects the errors of one message; ``where`` is ``batch[3]`` or ``""``."""
+
+    __slots__ = ("errors", "where")
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.errors: list[FieldError] = []
+
+    def fail(self, name: str, message: str) -> None:
+        if not self.where:
+            self.errors.append(FieldError(name or "body", message))
+        else:
+            self.errors.append(FieldError(f"{self.where}.{name}" if name else self.where, message))
+
+
+# --------------------------------------------------------------------------- field checks
+
+
+def _kind(value: Any) -> str:
+    """The JSON type name of ``value``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _text(
+    item: _Item, value: Any, name: str, *, required: bool = False, numbers: bool = False
+) -> str | None:
+    if value is None:
+        if required:
+            item.fail(name, "is required")
+        return None
+    if type(value) is str:
+        if not 0 < len(value) <= MAX_TEXT:
+            item.fail(name, f"must be 1 to {MAX_TEXT} characters long (got {len(value)})")
+            return None
+        if "\x00" in value:
+            item.fail(name, "must not contain NUL characters")
+            return None
+        return value
+    if numbers and type(value) is int:
+        return str(value)
+    item.fail(name, f"must be a string, not {_kind(value)}")
+    return None
+
+
+def _identifier(item: _Item, value: Any, name: str, *, digits: bool = False) -> int | None:
+    if value is None:
+        return None
+    number: Any = value
+    if digits and type(value) is str and value.isascii() and value.isdigit() and len(value) < 12:
+        number = int(value)
+    if type(number) is int:
+        if 1 <= number <= MAX_ID:
+            return number
+        item.fail(name, f"must be an id between 1 and {MAX_ID} (got {number})")
+        return None
+    shape = "an integer or a string of digits" if digits else "an integer"
+    item.fail(name, f"must be {shape}, not {_kind(value)}")
+    return None
+
+
+def _number(
+    item: _Item, value: Any, name: str, maximum: int, *, strings: bool = False
+) -> int | None:
+    """A number between 0 and ``maximum``, rounded to an integer."""
+    if value is None:
+        return None
+    number: Any = value
+    if strings and type(value) is str:
+        try:
+            number = float(value)
+        except ValueError:
+            number = value
+    if type(number) not in (int, float):
+        item.fail(name, f"must be a number, not {_kind(value)}")
+        return None
+    if not 0 <= number <= maximum:
+        item.fail(name, f"must be between 0 and {maximum} (got {value})")
+        return None
+    return round(number)
+
+
+def _timestamp(item: _Item, value: Any, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        item.fail(name, f"must be an ISO 8601 date-time string, not {_kind(value)}")
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        item.fail(
+            name, f"is not an ISO 8601 date-time such as 2026-03-02T09:30:00Z (got {value!r})"
+        )
+        return None
+    return parsed
+
+
+def _occurred(
+    item: _Item,
+    clock: Clock,
+    client: datetime | None,
+    sent_at: datetime | None,
+    name: str,
+) -> datetime | None:
+    received = clock.received_at
+    if client is None:
+        return received
+    try:
+        occurred = received - (sent_at - client) if sent_at is not None else client
+    except OverflowError:
+        item.fail(name, "is too far from sentAt to correct for clock skew")
+        return None
+    ahead = occurred - received
+    if ahead > clock.max_future:
+        corrected = " after clock-skew correction" if sent_at is not None else ""
+        item.fail(
+            name,
+            f"is {_duration(ahead)} ahead of the server clock{corrected}; at most "
+            f"{int(clock.max_future.total_seconds())} s in the future is accepted",
+        )
+        return None
+    if occurred < EARLIEST:
+        item.fail(name, "is before 2000-01-01T00:00:00Z, the earliest event time accepted")
+        return None
+    return occurred
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def _too_deep(node: Any, levels_left: int) -> list[str | int] | None:
+    """Path (keys) to the first container nested deeper than allowed, else ``None``."""
+    children = node.items() if type(node) is dict else enumerate(node)
+    for key, child in children:
+        if type(child) is dict or type(child) is list:
+            if levels_left == 0:
+                return [key]
+            found = _too_deep(child, levels_left - 1)
+            if found is not None:
+                return [key, *found]
+    return None
+
+
+def _object(item: _Item, value: Any, name: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        item.fail(name, f"must be an object, not {_kind(value)}")
+        return None
+    if value:
+        path = _too_deep(value, MAX_NESTING - 1)
+        if path is not None:
+            shown = name + "".join(f"[{p}]" if type(p) is int else f".{p}" for p in path)
+            item.fail(shown, f"is nested more than {MAX_NESTING} levels deep inside {name}")
+            return None
+    return value
+
+
+def _currency(item: _Item, value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str and len(value) == 3 and value.isascii() and value.isalpha():
+        return value.upper()
+    item.fail(name, f"must be a three-letter ISO 4217 currency code such as USD (got {value!r})")
+    return None
+
+
+def _minor_units(item: _Item, value: Any, name: str, *, digits: bool = False) -> int | None:
+    if value is None:
+        return None
+    number: Any = value
+    if digits and type(value) is str and value.isascii() and value.isdigit() and len(value) < 15:
+        number = int(value)
+    if type(number) is not int:
+        item.fail(name, f"must be a whole number of minor units (cents), not {_kind(value)}")
+        return None
+    if not 0 <= number <= MAX_REVENUE_MINOR:
+        item.fail(name, f"must be between 0 and {MAX_REVENUE_MINOR} minor units (got {number})")
+        return None
+    return number
+
+
+def _major_to_minor(item: _Item, value: Any, name: str, currency: str) -> int | None:
+    """An amount in major units (``4.99`` or ``"4.99"``) as minor units of ``currency``."""
+    if type(value) is bool or type(value) not in (int, float, str):
+        item.fail(name, f"must be a number of {currency} (e.g. 4.99), not {_kind(value)}")
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        item.fail(name, f"must be a number of {currency} (e.g. 4.99), got {value!r}")
+        return None
+    if not amount.is_finite() or amount < 0:
+        item.fail(name, f"must be a finite amount of at least 0 (got {value!r})")
+        return None
+    decimals = CURRENCY_DECIMALS.get(currency, 2)
+    minor = amount.scaleb(decimals)
+    if minor != minor.to_integral_value():
+        item.fail(name, f"has more decimal places than {currency} has ({decimals})")
+        return None
+    if minor > MAX_REVENUE_MINOR:
+        item.fail(name, f"is larger than the {MAX_REVENUE_MINOR} minor units accepted")
+        return None
+    return int(minor)
+
+
+def _trait_columns(item: _Item, traits: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """Typed reader columns from well-known traits (invalid values are field errors)."""
+    columns: dict[str, Any] = {}
+    country = traits.get("country")
+    country_name = f"{name}.country"
+    address = traits.get("address")
+    if country is None and type(address) is dict:
+        country, country_name = address.get("country"), f"{name}.address.country"
+    if country is not None:
+        if type(country) is str and len(country) == 2 and country.isascii() and country.isalpha():
+            columns["country"] = country.upper()
+        else:
+            item.fail(country_name, "must be a two-letter ISO 3166 country code such as DE")
+    for column, keys, allowed in (
+        ("device", ("device",), DEVICES),
+        ("age_band", ("age_band", "ageBand"), AGE_BANDS),
+        ("acquisition_source", ("acquisition_source", "acquisitionSource"), ACQUISITION_SOURCES),
+    ):
+        for key in keys:
+            value = traits.get(key)
+            if value is None:
+                continue
+            if value in allowed:
+                columns[column] = value
+            else:
+                item.fail(f"{name}.{key}", f"must be one of {', '.join(allowed)}")
+            break
+    for key in ("signup_date", "signupDate", "createdAt"):
+        value = traits.get(key)
+        if value is not None:
+            signed_up = _timestamp(item, value, f"{name}.{key}")
+            if signed_up is not None:
+                columns["signup_date"] = signed_up.date()
+            break
+    return columns
+
+
+def _require(item: _Item, row: Mapping[str, Any], names: Mapping[str, str]) -> None:
+    event_type = row["event_type"]
+    for alternatives in REQUIRED_FIELDS.get(event_type, ()):
+        if all(row[column] is None for column in alternatives):
+            others = [names[column] for column in alternatives[1:]]
+            hint = f" (or {' or '.join(others)})" if others else ""
+            item.fail(names[alternatives[0]], f"is required for {event_type} events{hint}")
+    if event_type == EventType.EXPERIMENT_EXPOSURE:
+        properties = row["properties"] or {}
+        for key in ("experiment", "variant"):
+            if type(properties.get(key)) is not str or not properties[key]:
+                item.fail(f"properties.{key}", "is required for experiment_exposure events")
+
+
+def _row(source: str, received_at: datetime, **values: Any) -> dict[str, Any]:
+    row = dict.fromkeys(ROW_KEYS)
+    row["source"] = source
+    row["received_at"] = received_at
+    row.update(values)
+    return row
+
+
+# --------------------------------------------------------------------------- native
+
+
+def _native_item(
+    item: _Item,
+    data: Any,
+    index: int,
+    endpoint: NativeEndpoint,
+    clock: Clock,
+    source: str,
+    batch_sent_at: datetime | None,
+) -> Accepted | None:
+    if type(data) is not dict:
+        item.fail("", f"must be an event object, not {_kind(data)}")
+        return None
+    if not endpoint.fields.issuperset(data):
+        for name in sorted(set(data) - endpoint.fields):
+            item.fail(name, "is not a field of this endpoint (see /api/openapi.json)")
+    get = data.get
+    message_id = _text(item, get("message_id"), "message_id", required=True)
+    raw_name = get(endpoint.name_field)
+    if endpoint.actions is None:
+        event_name = _text(item, raw_name, "event", required=True)
+        event_type = event_name if event_name in CANONICAL_TYPES else EventType.CUSTOM.value
+    else:
+        allowed = [action.value for action in endpoint.actions]
+        event_name = event_type = raw_name if raw_name in allowed else None  # type: ignore[assignment]
+        if event_type is None:
+            problem = "is required" if raw_name is None else f"got {raw_name!r}"
+            item.fail("action", f"must be one of {', '.join(allowed)} ({problem})")
+    user_id = _text(item, get("user_id"), "user_id")
+    anonymous_id = _text(item, get("anonymous_id"), "anonymous_id")
+    if get("user_id") is None and get("anonymous_id") is None:
+        item.fail("user_id", "user_id or anonymous_id is required")
+    sent_at = _timestamp(item, get("sent_at"), "sent_at") or batch_sent_at
+    client_time = _timestamp(item, get("timestamp"), "timestamp")
+    occurred_at = _occurred(item, clock, client_time, sent_at, "timestamp")
+    currency = _currency(item, get("currency"), "currency")
+    revenue_minor = _minor_units(item, get("revenue_minor"), "revenue_minor")
+    amount = get("amount")
+    if amount is not None:
+        if get("revenue_minor") is not None:
+            item.fail("amount", "give either amount or revenue_minor, not both")
+        elif currency is not None:
+            revenue_minor = _major_to_minor(item, amount, "amount", currency)
+    if (get("revenue_minor") is not None or amount is not None) and get("currency") is None:
+        item.fail("currency", "is required with revenue_minor or amount")
+    traits = _object(item, get("traits"), "traits")
+    trait_columns = _trait_columns(item, traits, "traits") if traits else None
+    row = _row(
+        source,
+        clock.received_at,
+        message_id=message_id,
+        event_type=event_type,
+        event_name=event_name,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        writer_id=_identifier(item, get("writer_id"), "writer_id"),
+        story_id=_identifier(item, get("story_id"), "story_id"),
+        chapter_id=_identifier(item, get("chapter_id"), "chapter_id"),
+        occurred_at=occurred_at,
+        progress_pct=_number(item, get("progress_pct"), "progress_pct", 100),
+        read_seconds=_number(item, get("read_seconds"), "read_seconds", MAX_READ_SECONDS),
+        revenue_minor=revenue_minor,
+        currency=currency,
+        properties=_object(item, get("properties"), "properties"),
+        context=_object(item, get("context"), "context"),
+    )
+    if item.errors:
+        return None
+    _require(item, row, _NATIVE_NAMES)
+    if item.errors:
+        return None
+    return Accepted(index, row, (trait_columns or {}, traits) if traits else None)
+
+
+# --------------------------------------------------------------------------- Segment
+
+
+def _first(properties: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, str]:
+    for name in names:
+        value = properties.get(name)
+        if value is not None:
+            return value, name
+    return None, names[0]
+
+
+def _segment_columns(
+    item: _Item, properties: dict[str, Any] | None, event_type: str
+) -> dict[str, Any]:
+    """Canonical columns read from a track event's ``properties`` (segment.PROPERTY_ALIASES);
+    the stored properties lose the keys that were read."""
+    columns: dict[str, Any] = {"properties": properties}
+    if not properties:
+        return columns
+    aliases = segment.PROPERTY_ALIASES
+    if not segment.MAPPED_PROPERTY_KEYS.isdisjoint(properties):
+        for column in ("writer_id", "story_id", "chapter_id"):
+            value, key = _first(properties, aliases[column])
+            columns[column] = _identifier(item, value, f"properties.{key}", digits=True)
+        value, key = _first(properties, aliases["progress_pct"])
+        columns["progress_pct"] = _number(item, value, f"properties.{key}", 100, strings=True)
+        value, key = _first(properties, aliases["read_seconds"])
+        columns["read_seconds"] = _number(
+            item, value, f"properties.{key}", MAX_READ_SECONDS, strings=True
+        )
+        minor, minor_key = _first(properties, aliases["revenue_minor"])
+        major = properties.get("revenue")
+        raw_currency = properties.get("currency")
+        currency = _currency(item, raw_currency, "properties.currency")
+        if minor is not None or major is not None:
+            currency = currency or (None if raw_currency is not None else segment.DEFAULT_CURRENCY)
+            if minor is not None and major is not None:
+                item.fail("properties.revenue", f"give either revenue or {minor_key}, not both")
+            elif minor is not None:
+                columns["revenue_minor"] = _minor_units(
+                    item, minor, f"properties.{minor_key}", digits=True
+                )
+            elif currency is not None:
+                columns["revenue_minor"] = _major_to_minor(
+                    item, major, "properties.revenue", currency
+                )
+        columns["currency"] = currency
+        columns["properties"] = {
+            key: value
+            for key, value in properties.items()
+            if key not in segment.MAPPED_PROPERTY_KEYS
+        }
+    if event_type == EventType.EXPERIMENT_EXPOSURE:
+        stored = dict(columns["properties"])
+        for canonical, names in segment.EXPERIMENT_ALIASES.items():
+            value, _ = _first(properties, names)
+            if value is not None:
+                stored[canonical] = str(value)
+        columns["properties"] = stored
+    return columns
+
+
+def _segment_item(
+    item: _Item,
+    data: Any,
+    index: int,
+    call: str | None,
+    clock: Clock,
+    source: str,
+    batch_sent_at: datetime | None,
+    batch_context: dict[str, Any] | None,
+) -> Accepted | None:
+    if type(data) is not dict:
+        item.fail("", f"must be a message object, not {_kind(data)}")
+        return None
+    get = data.get
+    if call is None:
+        call = get("type")
+        if call not in segment.CALL_TYPES:
+            shown = "is required" if call is None else f"got {call!r}"
+            item.fail("type", f"must be one of {', '.join(segment.CALL_TYPES)} ({shown})")
+            return None
+    message_id = _text(item, get("messageId"), "messageId", required=True)
+    user_id = _text(item, get("userId"), "userId", numbers=True)
+    anonymous_id = _text(item, get("anonymousId"), "anonymousId", numbers=True)
+    if get("userId") is None and get("anonymousId") is None:
+        item.fail("userId", "userId or anonymousId is required")
+    sent_at = _timestamp(item, get("sentAt"), "sentAt") or batch_sent_at
+    time_field = "originalTimestamp" if get("originalTimestamp") is not None else "timestamp"
+    client_time = _timestamp(item, get(time_field), time_field)
+    occurred_at = _occurred(item, clock, client_time, sent_at, time_field)
+    context = _object(item, get("context"), "context")
+    if batch_context:
+        context = {**batch_context, **(context or {})}
+    traits_result: tuple[dict[str, Any], dict[str, Any]] | None = None
+    link: tuple[str, str] | None = None
+    columns: dict[str, Any]
+    if call == "track":
+        event_name = _text(item, get("event"), "event", required=True)
+        event_type = segment.canonical_type(event_name).value if event_name else "custom"
+        properties = _object(item, get("properties"), "properties")
+        columns = _segment_columns(item, properties, event_type)
+    elif call in ("page", "screen"):
+        event_type = EventType.PAGE_VIEW.value
+        name = _text(item, get("name"), "name")
+        event_name = name or call
+        properties = _object(item, get("properties"), "properties")
+        category = get("category")
+        extra = {"call": call, **({"category": category} if category is not None else {})}
+        columns = {"properties": {**(properties or {}), **extra}}
+    else:
+        event_type, event_name = EventType.CUSTOM.value, call
+        traits = _object(item, get("traits"), "traits")
+        stored: dict[str, Any] = {}
+        if call == "identify":
+            stored["traits"] = traits or {}
+            if traits:
+                traits_result = (_trait_columns(item, traits, "traits"), traits)
+        elif call == "group":
+            group_id = _text(item, get("groupId"), "groupId", required=True, numbers=True)
+            stored.update(group_id=group_id, traits=traits or {})
+        else:  # alias
+            previous = _text(item, get("previousId"), "previousId", required=True, numbers=True)
+            if user_id is None and get("userId") is None:
+                item.fail("userId", "is required for alias")
+            stored["previous_id"] = previous
+            if previous is not None and user_id is not None:
+                link = (user_id, previous)
+        columns = {"properties": stored}
+    if item.errors:
+        return None
+    row = _row(
+        source,
+        clock.received_at,
+        message_id=message_id,
+        event_type=event_type,
+        event_name=event_name,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        occurred_at=occurred_at,
+        context=context,
+        **columns,
+    )
+    _require(item, row, _SEGMENT_NAMES)
+    if item.errors:
+        return None
+    return Accepted(index, row, traits_result, link)
+
+
+# --------------------------------------------------------------------------- documents
+
+ItemParser = Callable[[_Item, Any, int], Accepted | None]
+
+
+def _single(document: Any, parse: ItemParser) -> Parsed:
+    item = _Item("")
+    accepted = parse(item, document, 0)
+    if accepted is None:
+        message_id = document.get("message_id") if type(document) is dict else None
+        if type(document) is dict and message_id is None:
+            message_id = document.get("messageId")
+        raise IngestError(
+            400,
+            "invalid_event",
+            "The event is invalid: " + "; ".join(f"{e.field} {e.message}" for e in item.errors),
+            errors=item.errors,
+        )
+    return Parsed([accepted], [])
+
+
+def _item_size(data: Any) -> int:
+    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _batch(
+    document: Any,
+    body_size: int,
+    parse: ItemParser,
+    *,
+    message_id_key: str,
+) -> Parsed:
+    if type(document) is not dict:
+        raise IngestError(
+            400,
+            "invalid_body",
+            f'The body must be a JSON object with a "batch" array, not {_kind(document)}.',
+            errors=[FieldError("body", "must be an object")],
+        )
+    batch = document.get("batch")
+    if type(batch) is not list or not batch:
+        problem = (
+            "is required" if batch is None else f"must be a non-empty array, not {_kind(batch)}"
+        )
+        if type(batch) is list:
+            problem = "must contain at least one event"
+        raise IngestError(
+            400, "invalid_body", f"batch {problem}.", errors=[FieldError("batch", problem)]
+        )
+    if len(batch) > MAX_BATCH_EVENTS:
+        raise IngestError(
+            400,
+            "too_many_events",
+            f"The batch has {len(batch):,} events; the limit is {MAX_BATCH_EVENTS:,} events "
+            "per request. Split it into smaller batches.",
+        )
+    measure = body_size > MAX_EVENT_BYTES
+    parsed = Parsed()
+    for index, data in enumerate(batch):
+        item = _Item(f"batch[{index}]")
+        if measure and (size := _item_size(data)) > MAX_EVENT_BYTES:
+            item.fail(
+                "",
+                f"is {size:,} bytes; the limit is {describe_bytes(MAX_EVENT_BYTES)} per event",
+            )
+            accepted = None
+        else:
+            accepted = parse(item, data, index)
+        if accepted is not None:
+            parsed.accepted.append(accepted)
+        else:
+            message_id = data.get(message_id_key) if type(data) is dict else None
+            parsed.rejected.append(
+                Rejected(index, message_id if type(message_id) is str else None, item.errors)
+            )
+    return parsed
+
+
+def parse_native_event(
+    document: Any, endpoint: NativeEndpoint, clock: Clock, source: str
+) -> Parsed:
+    """One native event (``/api/v1/events/track`` and the typed endpoints).
+
+    Raises :class:`IngestError` 400 ``invalid_event`` with every field error."""
+    return _single(
+        document,
+        lambda item, data, index: _native_item(item, data, index, endpoint, clock, source, None),
+    )
+
+
+def parse_native_batch(document: Any, body_size: int, clock: Clock, source: str) -> Parsed:
+    """A native batch ``{"batch": [...], "sent_at"?}`` (``/api/v1/events/track-batch``).
+
+    Raises :class:`IngestError` for a malformed envelope or too many events; invalid
+    items are returned in ``Parsed.rejected``."""
+    sent_at = None
+    if type(document) is dict:
+        unknown = set(document) - {"batch", "sent_at", "writeKey"}
+        envelope = _Item("")
+        for name in sorted(unknown):
+            envelope.fail(name, "is not a field of this endpoint (see /api/openapi.json)")
+        sent_at = _timestamp(envelope, document.get("sent_at"), "sent_at")
+        if envelope.errors:
+            raise IngestError(
+                400, "invalid_body", "The batch envelope is invalid.", errors=envelope.errors
+            )
+    return _batch(
+        document,
+        body_size,
+        lambda item, data, index: _native_item(item, data, index, TRACK, clock, source, sent_at),
+        message_id_key="message_id",
+    )
+
+
+def parse_segment_message(document: Any, call: str, clock: Clock, source: str) -> Parsed:
+    """One Segment message posted to ``/v1/<call>`` (the call type comes from the path).
+
+    Raises :class:`IngestError` 400 ``invalid_event`` with every field error."""
+    return _single(
+        document,
+        lambda item, data, index: _segment_item(item, data, index, call, clock, source, None, None),
+    )
+
+
+def parse_segment_batch(document: Any, body_size: int, clock: Clock, source: str) -> Parsed:
+    """A Segment batch ``{"batch": [...], "sentAt"?, "context"?}`` (``/v1/batch``,
+    ``/v1/import``); each item names its call in ``type``. Batch-level ``sentAt`` applies
+    to items without their own; batch-level ``context`` is merged under each item's."""
+    sent_at = context = None
+    if type(document) is dict:
+        envelope = _Item("")
+        sent_at = _timestamp(envelope, document.get("sentAt"), "sentAt")
+        context = _object(envelope, document.get("context"), "context")
+        if envelope.errors:
+            raise IngestError(
+                400, "invalid_body", "The batch envelope is invalid.", errors=envelope.errors
+            )
+    return _batch(
+        document,
+        body_size,
+        lambda item, data, index: _segment_item(
+            item, data, index, None, clock, source, sent_at, context
+        ),
+        message_id_key="messageId",
+    )

@@ -1,0 +1,1 @@
+"""Browser tests through dash[testing] (headless Chromium); all marked ``browser``."""
