@@ -31,6 +31,11 @@ def _when(value: str | None, default: datetime) -> datetime:
     return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
+@app.get("/healthz")
+def health():  # readiness probe of bench/ingest.py
+    return jsonify({"status": "ok"})
+
+
 @app.post("/api/v1/events/track-batch")
 def track_batch():  # the baseline: per-event ORM insert + commit
     received_at = utcnow()

@@ -28,13 +28,14 @@ from __future__ import annotations
 import gc
 import time as _time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -85,9 +86,9 @@ _EVENT_TYPES: tuple[EventType, ...] = tuple(EventType)
 _CODE = {event_type: code for code, event_type in enumerate(_EVENT_TYPES)}
 _TYPE_NAMES = np.array([event_type.value for event_type in _EVENT_TYPES], dtype=object)
 
-# Discovery by weekday (Monday first): weekends are the busiest days.
 # Platform traffic growth per 180 days (log scale): about +30% over the default window.
 _PLATFORM_GROWTH = 0.25
+# Discovery by weekday (Monday first): weekends are the busiest days.
 _WEEKDAY_FACTOR = np.array([0.9, 0.88, 0.9, 0.95, 1.05, 1.32, 1.3])
 # Global audience by UTC hour: Americas evening (00-04), Asia (11-15), Europe (18-22).
 _HOUR_WEIGHTS = np.array(
@@ -412,7 +413,7 @@ def _release_dates(
 
 
 def _build_catalog(
-    rng: np.random.Generator, size: DemoSize, window_start: datetime, end: datetime
+    rng: np.random.Generator, size: DemoSize, end: datetime
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Writers, stories (with hidden simulation columns) and chapters."""
     n_writers, n_stories = size.writers, size.stories
@@ -421,7 +422,8 @@ def _build_catalog(
 
     # Writers: writer 1 is a healthy mid-to-large writer, writer 2 a smaller mixed one.
     def writer_name(r: np.random.Generator) -> str:
-        return f"{_FIRST_NAMES[r.integers(len(_FIRST_NAMES))]} {_LAST_NAMES[r.integers(len(_LAST_NAMES))]}"
+        first = _FIRST_NAMES[r.integers(len(_FIRST_NAMES))]
+        return f"{first} {_LAST_NAMES[r.integers(len(_LAST_NAMES))]}"
 
     display = _unique_names(rng, writer_name, n_writers)
     handles = [name.lower().replace(" ", "_") for name in display]
@@ -454,13 +456,15 @@ def _build_catalog(
     popularity[mine] *= 2.2
     trend[mine] = np.abs(trend[mine]) * 0.6 + 0.15
 
-    # Status: some completed, some on an ongoing hiatus, some with a resumed hiatus.
+    # Status (writers 1 and 2 aside): about 13% completed, 4% on a hiatus that is still
+    # going on, 10% with a hiatus in the past; writer 2 has one story on hiatus.
     order = rng.permutation(np.flatnonzero(~mine & (story_writer != 2)))
     writer2 = np.flatnonzero(story_writer == 2)
     status = np.array(["ongoing"] * n_stories, dtype=object)
-    completed = order[:16]
-    hiatus_end = np.concatenate([order[16:21], writer2[:1]])
-    resumed = order[21:33]
+    n_completed, n_hiatus, n_resumed = (round(n_stories * f) for f in (0.13, 0.04, 0.1))
+    completed = order[:n_completed]
+    hiatus_end = np.concatenate([order[n_completed : n_completed + n_hiatus], writer2[:1]])
+    resumed = order[n_completed + n_hiatus : n_completed + n_hiatus + n_resumed]
     status[completed] = "completed"
     status[hiatus_end] = "hiatus"
     if writer2.size > 1:
@@ -470,7 +474,6 @@ def _build_catalog(
     window_days = size.days
     release_hour = rng.integers(12, 20, size=n_stories)
     chapter_rows: list[dict[str, Any]] = []
-    first_release = []
     gap_info = np.zeros(n_stories, dtype=np.int64)
     first_weekday = rng.integers(0, 7, size=n_stories)
     for s in range(n_stories):
@@ -490,7 +493,6 @@ def _build_catalog(
             gap = (after, int(rng.integers(21, 50)))
             gap_info[s] = gap[1]
         dates = _release_dates(last, int(n_chapters[s]), weekdays, gap)
-        first_release.append(dates[0])
         words_mean = rng.lognormal(np.log(2300), 0.3)
         words = np.maximum(rng.normal(words_mean, words_mean * 0.18, size=len(dates)), 600)
         minutes = rng.integers(0, 45, size=len(dates))
@@ -850,7 +852,15 @@ def _reach(
     n_chapters = stories["chapters"].to_numpy()[journeys.story]
     survival = _survival(stories, chapters)
     threshold = rng.random(len(journeys)) ** readers["engagement"].to_numpy()[r_index]
-    reach = (survival[journeys.story] >= threshold[:, None]).sum(axis=1)
+    # Chapters reached = chapters whose survival is at least the journey's threshold
+    # (survival falls with the chapter number), counted story by story.
+    reach = np.empty(len(journeys), dtype=np.int64)
+    by_story = np.argsort(journeys.story, kind="stable")
+    bounds = np.searchsorted(journeys.story[by_story], np.arange(len(stories) + 1))
+    for story, count in enumerate(stories["chapters"].to_numpy()):
+        members = by_story[bounds[story] : bounds[story + 1]]
+        falling = -survival[story, :count]
+        reach[members] = np.searchsorted(falling, -threshold[members], side="right")
     reach = np.clip(reach, 1, n_chapters)
     wall = stories["paywall_from_chapter"].fillna(0).to_numpy(dtype=np.int64)[journeys.story]
     pays = rng.random(len(journeys)) < readers["pay"].to_numpy()[r_index]
@@ -1156,7 +1166,7 @@ def build_demo_platform(
     epoch = window_start - timedelta(days=_BURN_IN_DAYS)
     catalog_seq, reader_seq, event_seq = np.random.SeedSequence(seed).spawn(3)
     writers, stories, chapters = _build_catalog(
-        np.random.default_rng(catalog_seq), sized, window_start, window_end
+        np.random.default_rng(catalog_seq), sized, window_end
     )
     readers, signup = _build_readers(np.random.default_rng(reader_seq), sized, epoch, window_start)
     events = _build_events(
@@ -1206,68 +1216,72 @@ def _catalog_occupied(session: Session) -> bool:
     return demo_platform_present(session)
 
 
-def _fast_sqlite(session: Session, enabled: bool) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text(f"PRAGMA synchronous={'OFF' if enabled else 'NORMAL'}"))
+def _set_sqlite_synchronous(connection: Connection, mode: str) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA synchronous={mode}")
 
 
-def _write_platform(session: Session, platform: DemoPlatform, chunk_rows: int) -> int:
-    """Insert the catalog, then the events (one commit per chunk); returns events inserted."""
-    session.execute(
-        insert(Writer.__table__),
-        _records(platform.writers, ["id", "handle", "display_name", "country", "joined_at"]),
-    )
-    session.execute(
-        insert(Story.__table__),
-        _records(
-            platform.stories,
-            [
-                "id",
-                "writer_id",
-                "title",
-                "genre",
-                "status",
-                "created_at",
-                "published_at",
-                "paywall_from_chapter",
-            ],
+# Catalog columns written from the in-memory frames (the rest are simulation parameters).
+_CATALOG: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
+    (Writer, "writers", ("id", "handle", "display_name", "country", "joined_at")),
+    (
+        Story,
+        "stories",
+        (
+            "id",
+            "writer_id",
+            "title",
+            "genre",
+            "status",
+            "created_at",
+            "published_at",
+            "paywall_from_chapter",
         ),
-    )
-    session.execute(
-        insert(Chapter.__table__),
-        _records(
-            platform.chapters,
-            [
-                "id",
-                "story_id",
-                "number",
-                "title",
-                "word_count",
-                "published_at",
-                "is_paid",
-                "price_minor",
-            ],
+    ),
+    (
+        Chapter,
+        "chapters",
+        (
+            "id",
+            "story_id",
+            "number",
+            "title",
+            "word_count",
+            "published_at",
+            "is_paid",
+            "price_minor",
         ),
-    )
-    readers = platform.readers.assign(updated_at=platform.readers["first_seen_at"])
-    session.execute(
-        insert(Reader.__table__),
-        _records(
-            readers,
-            [
-                "id",
-                "user_id",
-                "country",
-                "device",
-                "age_band",
-                "signup_date",
-                "acquisition_source",
-                "first_seen_at",
-                "updated_at",
-            ],
+    ),
+    (
+        Reader,
+        "readers",
+        (
+            "id",
+            "user_id",
+            "country",
+            "device",
+            "age_band",
+            "signup_date",
+            "acquisition_source",
+            "first_seen_at",
+            "updated_at",
         ),
-    )
-    session.commit()
+    ),
+)
+
+
+def _write_platform(connection: Connection, platform: DemoPlatform, chunk_rows: int) -> int:
+    """Insert the catalog (one commit), then the events (one commit per chunk of
+    ``chunk_rows``) on ``connection``; returns the number of events inserted."""
+    frames = {
+        "writers": platform.writers,
+        "stories": platform.stories,
+        "chapters": platform.chapters,
+        "readers": platform.readers.assign(updated_at=platform.readers["first_seen_at"]),
+    }
+    for model, name, columns in _CATALOG:
+        connection.execute(insert(model.__table__), _records(frames[name], list(columns)))
+    connection.commit()
     # Rows of the next chunk are built in a worker thread while the database inserts the
     # current one (the SQLite and psycopg drivers release the GIL while executing).
     events = platform.events
@@ -1280,8 +1294,8 @@ def _write_platform(session: Session, platform: DemoPlatform, chunk_rows: int) -
             following = begin + chunk_rows
             if following < total:
                 pending = pool.submit(events.rows, following, min(following + chunk_rows, total))
-            written += insert_events(session, rows)
-            session.commit()
+            written += insert_events(connection, rows)
+            connection.commit()
     return written
 
 
@@ -1302,12 +1316,15 @@ def generate_demo_platform(
     :class:`DemoAlreadyPresentError` is raised before anything is written.
 
     Transactions: the catalog is committed first, then each chunk of ``chunk_rows``
-    events (through :func:`data.writes.insert_events`), then the rollups of every event
-    day together with the ``rollups.event_watermark`` JobState (the max event id), so the
-    rollup job does not redo the history. A passed Session is committed by this function;
-    with an Engine a Session is opened and closed here. The cyclic garbage collector
-    is paused during the event load and, on SQLite, ``synchronous=OFF`` is used
-    (``NORMAL`` is restored afterwards).
+    events (through :func:`data.writes.insert_events`), both on a connection of the
+    session's engine; then, in the session, the rollups of every event day together with
+    the ``rollups.event_watermark`` JobState (the max event id), so the rollup job does
+    not redo the history. A passed Session must have no pending changes (it is rolled
+    back first) and is committed by this function; with an Engine a Session is opened and
+    closed here. If the load fails part way, what was committed stays: start again on a
+    fresh database. The cyclic garbage collector is paused during the event load and, on
+    SQLite, ``synchronous=OFF`` is used on the loading connection (``NORMAL`` is restored
+    before it is released).
     """
     if isinstance(session_or_engine, Engine):
         with Session(session_or_engine) as session:
@@ -1324,20 +1341,26 @@ def generate_demo_platform(
     if _catalog_occupied(session):
         raise DemoAlreadyPresentError("the database already holds catalog rows or demo events")
     session.rollback()
+    bind = session.get_bind()
 
     started = _time.perf_counter()
     platform = build_demo_platform(seed=seed, scale=scale, days=days, end=end, size=size)
     generated = _time.perf_counter()
+    # The load runs on one connection of its own, so the SQLite pragma applies to every
+    # chunk and is restored on that same connection before it goes back to the pool.
     # Millions of short-lived row tuples make the cyclic GC rescan the heap again and
     # again during the load; nothing here creates reference cycles, so pause it.
     collecting = gc.isenabled()
     gc.disable()
-    _fast_sqlite(session, True)
     try:
-        written = _write_platform(session, platform, chunk_rows)
+        with bind.connect() if isinstance(bind, Engine) else nullcontext(bind) as connection:
+            _set_sqlite_synchronous(connection, "OFF")
+            try:
+                written = _write_platform(connection, platform, chunk_rows)
+            finally:
+                connection.rollback()
+                _set_sqlite_synchronous(connection, "NORMAL")
     finally:
-        session.rollback()
-        _fast_sqlite(session, False)
         if collecting:
             gc.enable()
     inserted = _time.perf_counter()

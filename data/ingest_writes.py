@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Dialect, and_, bindparam, select, update
@@ -35,6 +35,7 @@ __all__ = [
     "catalog_parents",
     "existing_message_ids",
     "resolve_readers",
+    "stored_message_ids",
     "touch_api_key",
 ]
 
@@ -54,12 +55,13 @@ def _chunks(values: Collection[Any]) -> Iterator[list[Any]]:
         yield items[start : start + IN_CHUNK]
 
 
-def _insert_or_ignore(dialect: Dialect, table: Any) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING`` (any unique constraint) for the dialect."""
+def _insert_or_ignore(dialect: Dialect, table: Any, key: str) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING`` for the dialect (any other conflict,
+    such as a primary key clash, still raises)."""
     if dialect.name == "postgresql":
-        return pg_dialect.insert(table).on_conflict_do_nothing()
+        return pg_dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
     if dialect.name == "sqlite":
-        return sqlite_dialect.insert(table).on_conflict_do_nothing()
+        return sqlite_dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
     raise NotImplementedError(f"ingest supports sqlite and postgresql, not {dialect.name}")
 
 
@@ -76,6 +78,26 @@ def existing_message_ids(session: Session, source: str, message_ids: Collection[
     return found
 
 
+def stored_message_ids(
+    session: Session, source: str, message_ids: Collection[str], not_received_at: datetime
+) -> list[str]:
+    """Which of ``message_ids`` were stored for ``source`` by an earlier request: rows with
+    a ``received_at`` other than ``not_received_at`` (the current request's stamp)."""
+    found: list[str] = []
+    e = _EVENTS.c
+    for chunk in _chunks(message_ids):
+        found.extend(
+            session.execute(
+                select(e.message_id).where(
+                    e.source == source,
+                    e.message_id.in_(chunk),
+                    e.received_at != not_received_at,
+                )
+            ).scalars()
+        )
+    return found
+
+
 def catalog_parents(
     session: Session, story_ids: Collection[int], chapter_ids: Collection[int]
 ) -> tuple[dict[int, int], dict[int, int]]:
@@ -87,16 +109,12 @@ def catalog_parents(
     chapter_story: dict[int, int] = {}
     for chunk in _chunks(chapter_ids):
         chapter_story.update(
-            session.execute(select(Chapter.id, Chapter.story_id).where(Chapter.id.in_(chunk)))
-            .tuples()
-            .all()
+            session.execute(select(Chapter.id, Chapter.story_id).where(Chapter.id.in_(chunk))).all()
         )
     wanted = set(story_ids) | set(chapter_story.values())
     for chunk in _chunks(wanted):
         story_writer.update(
-            session.execute(select(Story.id, Story.writer_id).where(Story.id.in_(chunk)))
-            .tuples()
-            .all()
+            session.execute(select(Story.id, Story.writer_id).where(Story.id.in_(chunk))).all()
         )
     return story_writer, chapter_story
 
@@ -120,9 +138,7 @@ class ReaderIds:
 def _lookup(session: Session, column: Any, values: Collection[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(values):
-        found.update(
-            session.execute(select(column, _READERS.c.id).where(column.in_(chunk))).tuples().all()
-        )
+        found.update(session.execute(select(column, _READERS.c.id).where(column.in_(chunk))).all())
     return found
 
 
@@ -185,27 +201,34 @@ def resolve_readers(
         ids.by_user.update(_lookup(session, r.user_id, unknown_users))
         unknown_users = [user for user in unknown_users if user not in ids.by_user]
     unknown_anonymous = [anon for anon in anonymous if anon not in ids.by_anonymous]
-    rows = [
-        {
-            "user_id": user,
-            "anonymous_id": None,
-            "first_seen_at": first_seen[("user", user)],
-            "updated_at": now,
-        }
-        for user in unknown_users
-    ] + [
-        {
-            "user_id": None,
-            "anonymous_id": anon,
-            "first_seen_at": first_seen[("anonymous", anon)],
-            "updated_at": now,
-        }
-        for anon in unknown_anonymous
-    ]
-    if rows:
-        connection = session.connection()
-        connection.execute(_insert_or_ignore(connection.dialect, _READERS), rows)
+    connection = session.connection()
+    if unknown_users:
+        connection.execute(
+            _insert_or_ignore(connection.dialect, _READERS, "user_id"),
+            [
+                {
+                    "user_id": user,
+                    "anonymous_id": None,
+                    "first_seen_at": first_seen[("user", user)],
+                    "updated_at": now,
+                }
+                for user in unknown_users
+            ],
+        )
         ids.by_user.update(_lookup(session, r.user_id, unknown_users))
+    if unknown_anonymous:
+        connection.execute(
+            _insert_or_ignore(connection.dialect, _READERS, "anonymous_id"),
+            [
+                {
+                    "user_id": None,
+                    "anonymous_id": anon,
+                    "first_seen_at": first_seen[("anonymous", anon)],
+                    "updated_at": now,
+                }
+                for anon in unknown_anonymous
+            ],
+        )
         ids.by_anonymous.update(_lookup(session, r.anonymous_id, unknown_anonymous))
     return ids
 
@@ -255,15 +278,8 @@ def apply_reader_traits(session: Session, updates: Sequence[TraitUpdate], now: d
     return len(readers)
 
 
-def touch_api_key(session: Session, key_id: int, now: datetime, *, every_seconds: int = 60) -> None:
-    """Set the key's ``last_used_at`` to ``now`` unless it was set in the last
-    ``every_seconds`` (so busy keys cost one small update a minute). Does not commit."""
-    session.execute(
-        update(ApiKey)
-        .where(
-            ApiKey.id == key_id,
-            (ApiKey.last_used_at.is_(None))
-            | (ApiKey.last_used_at < now - timedelta(seconds=every_seconds)),
-        )
-        .values(last_used_at=now)
-    )
+def touch_api_key(session: Session, key_id: int, now: datetime) -> None:
+    """Set the key's ``last_used_at`` to ``now`` (callers throttle how often). Does not
+    commit."""
+    keys = ApiKey.__table__
+    session.execute(update(keys).where(keys.c.id == key_id).values(last_used_at=now))

@@ -57,6 +57,7 @@ from data.models import (
     StoryReaderDaily,
     WriterDaily,
 )
+from data.progress import update_reader_progress
 
 __all__ = [
     "ROLLUP_SAFETY_LAG",
@@ -481,6 +482,7 @@ def rebuild_rollups(
         for statement in _rollup_from_stage(stage):
             written += max(session.execute(statement, execution_options=_ROWCOUNT).rowcount, 0)
     stage.drop(connection)
+    update_reader_progress(session, day_ranges=scope)  # reader_chapter_progress, data/progress.py
     return written
 
 

@@ -69,16 +69,16 @@ def unit_hash(domain: str, experiment_key: str, salt: str, unit_id: str | int) -
 
     Raises ``ValueError`` for an empty experiment key or unit id, or non-string keys.
     """
-    parts = [_text("domain", domain, empty_ok=False), _text("experiment_key", experiment_key)]
-    parts.append(_text("salt", salt, empty_ok=True))
-    parts.append(_unit(unit_id))
-    message = bytearray(parts[0].encode("utf-8"))
-    message.append(0)
-    for part in parts[1:]:
+    chunks = [_text("domain", domain).encode("utf-8"), b"\x00"]
+    for part in (
+        _text("experiment_key", experiment_key),
+        _text("salt", salt, empty_ok=True),
+        _unit(unit_id),
+    ):
         data = part.encode("utf-8")
-        message += len(data).to_bytes(4, "big")
-        message += data
-    digest = hashlib.sha256(bytes(message)).digest()
+        chunks.append(len(data).to_bytes(4, "big"))
+        chunks.append(data)
+    digest = hashlib.sha256(b"".join(chunks)).digest()
     return (int.from_bytes(digest[:8], "big") >> 11) / _TWO_POW_53
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.ingest.caches import IngestCaches
 from app.ingest.ratelimit import init_rate_limits
-from app.ingest.views import blueprint
+from app.ingest.views import CACHES_KEY, blueprint
 
 __all__ = ["init_ingest"]
 
@@ -21,5 +22,6 @@ def init_ingest(app: Flask) -> None:
     """Register the ingest blueprint on ``app``, exempt from CSRF (it authenticates by
     write key, never by session cookie), with its per-key rate limiter."""
     init_rate_limits(app)
+    app.extensions[CACHES_KEY] = IngestCaches()
     app.extensions["csrf"].exempt(blueprint)
     app.register_blueprint(blueprint)

@@ -4,7 +4,9 @@ Contract of :func:`store_events` (one call per request, in the caller's session)
 
 1. Messages repeated within the request count once (the first wins); message ids the
    source already stored are duplicates (the dedupe key is ``(source, message_id)``,
-   forever).
+   forever). Counts come from the insert itself, so they are exact even when two
+   requests race with the same messages; ``duplicate_message_ids`` lists the repeats and
+   the ids found stored by an earlier request.
 2. For the new messages: readers are resolved in bulk (``data.ingest_writes``), story
    and writer ids are filled from the catalog when the client left them out (chapter ->
    story -> writer), the rows are inserted with ``data.writes.insert_events`` (Core
@@ -28,14 +30,17 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from app.auth.api_keys import find_active_key
+from app.ingest.caches import IngestCaches
 from app.ingest.errors import unauthorized, unavailable
 from app.ingest.validation import Accepted, Parsed, Rejected
 from data.ingest_writes import (
+    ReaderIds,
     TraitUpdate,
     apply_reader_traits,
     catalog_parents,
     existing_message_ids,
     resolve_readers,
+    stored_message_ids,
     touch_api_key,
 )
 from data.writes import insert_events
@@ -120,29 +125,60 @@ def _dedupe(accepted: list[Accepted]) -> tuple[list[Accepted], list[str]]:
     return list(first.values()), repeated
 
 
-def _fill_readers(session: Session, items: list[Accepted], now: datetime) -> None:
-    first_seen: dict[tuple[str | None, str | None], datetime] = {}
+def _fill_readers(
+    session: Session, items: list[Accepted], now: datetime, caches: IngestCaches
+) -> ReaderIds | None:
+    """Set ``reader_id`` on every row: from the cache, else resolved (and maybe created)
+    in bulk. Returns what was resolved from the database (to cache after commit)."""
+    by_user, by_anonymous = caches.readers_by_user, caches.readers_by_anonymous
+    missing: dict[tuple[str | None, str | None], datetime] = {}
     for item in items:
         row = item.row
-        pair = (row["user_id"], row["anonymous_id"])
-        seen = first_seen.get(pair)
-        if seen is None or row["occurred_at"] < seen:
-            first_seen[pair] = row["occurred_at"]
-    identities = list(first_seen)
-    identities.extend(item.link for item in items if item.link is not None)
-    readers = resolve_readers(session, identities, first_seen, now)
+        user_id = row["user_id"]
+        reader_id = by_user.get(user_id) if user_id is not None else None
+        if reader_id is None and user_id is None:
+            reader_id = by_anonymous.get(row["anonymous_id"])
+        row["reader_id"] = reader_id
+        if reader_id is None:
+            pair = (user_id, row["anonymous_id"])
+            seen = missing.get(pair)
+            if seen is None or row["occurred_at"] < seen:
+                missing[pair] = row["occurred_at"]
+    links = [item.link for item in items if item.link and item.link[0] not in by_user]
+    if not missing and not links:
+        return None
+    readers = resolve_readers(session, [*missing, *links], missing, now)
     for item in items:
         row = item.row
-        row["reader_id"] = readers.of(row["user_id"], row["anonymous_id"])
+        if row["reader_id"] is None:
+            row["reader_id"] = readers.of(row["user_id"], row["anonymous_id"])
+    return readers
 
 
-def _fill_catalog(session: Session, items: list[Accepted]) -> None:
+def _fill_catalog(session: Session, items: list[Accepted], caches: IngestCaches) -> None:
+    """Fill ``story_id`` from the chapter and ``writer_id`` from the story where the client
+    left them out and the catalog knows them (cached per process)."""
     rows = [item.row for item in items]
-    chapters = {row["chapter_id"] for row in rows if row["story_id"] is None and row["chapter_id"]}
-    stories = {row["story_id"] for row in rows if row["writer_id"] is None and row["story_id"]}
-    if not chapters and not stories:
-        return
-    story_writer, chapter_story = catalog_parents(session, stories, chapters)
+    chapter_story, story_writer = caches.chapter_story, caches.story_writer
+    ask_chapters = {
+        chapter
+        for row in rows
+        if row["story_id"] is None
+        and (chapter := row["chapter_id"]) is not None
+        and chapter not in chapter_story
+        and not caches.recently_unknown(caches.unknown_chapters, chapter)
+    }
+    ask_stories = {
+        story
+        for row in rows
+        if row["writer_id"] is None
+        and (story := row["story_id"]) is not None
+        and story not in story_writer
+        and not caches.recently_unknown(caches.unknown_stories, story)
+    }
+    if ask_chapters or ask_stories:
+        found_writers, found_stories = catalog_parents(session, ask_stories, ask_chapters)
+        caches.remember_catalog(found_writers, found_stories, ask_stories, ask_chapters)
     for row in rows:
         if row["story_id"] is None and row["chapter_id"] is not None:
             row["story_id"] = chapter_story.get(row["chapter_id"])
@@ -150,22 +186,31 @@ def _fill_catalog(session: Session, items: list[Accepted]) -> None:
             row["writer_id"] = story_writer.get(row["story_id"])
 
 
-def store_events(session: Session, key: WriteKey, parsed: Parsed, now: datetime) -> IngestResult:
+def store_events(
+    session: Session, key: WriteKey, parsed: Parsed, now: datetime, caches: IngestCaches
+) -> IngestResult:
     """Store ``parsed.accepted`` for ``key`` and commit (see the module docstring).
 
-    Raises ``IngestError`` 503 when the database is locked or unavailable (the
-    transaction is rolled back; the client retries the same request)."""
+    Reads (dedupe lookup, catalog, known readers) come before the first write, so the
+    database's write lock is held only for the inserts and the commit. Raises
+    ``IngestError`` 503 when the database is locked or unavailable (the transaction is
+    rolled back; the client retries the same request)."""
     unique, repeated = _dedupe(parsed.accepted)
+    readers = None
+    touch = caches.key_needs_touch(key.id)
+    message_ids = [item.row["message_id"] for item in unique]
     with database_errors():
         try:
-            stored = existing_message_ids(
-                session, key.source, [i.row["message_id"] for i in unique]
-            )
-            new = [item for item in unique if item.row["message_id"] not in stored]
+            new = unique
+            if any(item.traits is not None for item in unique):
+                # Trait updates must come from new messages only (a retried old identify
+                # must not overwrite newer traits), so look the duplicates up first.
+                stored = existing_message_ids(session, key.source, message_ids)
+                new = [item for item in unique if item.row["message_id"] not in stored]
             inserted = 0
             if new:
-                _fill_readers(session, new, now)
-                _fill_catalog(session, new)
+                _fill_catalog(session, new, caches)
+                readers = _fill_readers(session, new, now, caches)
                 inserted = insert_events(session, [item.row for item in new])
                 updates = [
                     TraitUpdate(item.row["reader_id"], item.row["occurred_at"], *item.traits)
@@ -173,17 +218,22 @@ def store_events(session: Session, key: WriteKey, parsed: Parsed, now: datetime)
                     if item.traits is not None and item.row["reader_id"] is not None
                 ]
                 apply_reader_traits(session, updates, now)
-            touch_api_key(session, key.id, now)
+            stored_before: list[str] = []
+            if inserted < len(unique):  # some were stored already: say which
+                stored_before = stored_message_ids(session, key.source, message_ids, now)
+            if touch:
+                touch_api_key(session, key.id, now)
             session.commit()
         except BaseException:
             session.rollback()
             raise
-    duplicate_ids = repeated + [
-        item.row["message_id"] for item in unique if item.row["message_id"] in stored
-    ]
+    if readers is not None:  # only committed readers are cached
+        caches.remember_readers(readers.by_user, readers.by_anonymous)
+    if touch:
+        caches.key_touched_now(key.id)
     return IngestResult(
         accepted=inserted,
         duplicates=len(parsed.accepted) - inserted,
-        duplicate_message_ids=duplicate_ids,
+        duplicate_message_ids=repeated + stored_before,
         rejected=parsed.rejected,
     )

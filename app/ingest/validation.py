@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -286,6 +286,11 @@ def _text(
     return None
 
 
+def _plain_text(value: Any) -> bool:
+    """The common valid case of :func:`_text`, inlined by hot paths."""
+    return type(value) is str and 0 < len(value) <= MAX_TEXT and "\x00" not in value
+
+
 def _identifier(item: _Item, value: Any, name: str, *, digits: bool = False) -> int | None:
     if value is None:
         return None
@@ -332,7 +337,10 @@ def _timestamp(item: _Item, value: Any, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+            offset = parsed.utcoffset()
+            parsed = parsed.replace(tzinfo=None)
+            if offset:
+                parsed -= offset
     except (ValueError, OverflowError):
         item.fail(
             name, f"is not an ISO 8601 date-time such as 2026-03-02T09:30:00Z (got {value!r})"
@@ -373,10 +381,8 @@ def _occurred(
 
 def _duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= 2 * size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+    days = f" ({seconds / 86400:.1f} days)" if seconds >= 86400 else ""
+    return f"{seconds:,} s{days}"
 
 
 def _too_deep(node: Any, levels_left: int) -> list[str | int] | None:
@@ -533,10 +539,14 @@ def _native_item(
         for name in sorted(set(data) - endpoint.fields):
             item.fail(name, "is not a field of this endpoint (see /api/openapi.json)")
     get = data.get
-    message_id = _text(item, get("message_id"), "message_id", required=True)
+    # Fast paths inline the common valid case; the helpers produce the error messages.
+    value = get("message_id")
+    message_id = value if _plain_text(value) else _text(item, value, "message_id", required=True)
     raw_name = get(endpoint.name_field)
     if endpoint.actions is None:
-        event_name = _text(item, raw_name, "event", required=True)
+        event_name = (
+            raw_name if _plain_text(raw_name) else _text(item, raw_name, "event", required=True)
+        )
         event_type = event_name if event_name in CANONICAL_TYPES else EventType.CUSTOM.value
     else:
         allowed = [action.value for action in endpoint.actions]
@@ -544,49 +554,83 @@ def _native_item(
         if event_type is None:
             problem = "is required" if raw_name is None else f"got {raw_name!r}"
             item.fail("action", f"must be one of {', '.join(allowed)} ({problem})")
-    user_id = _text(item, get("user_id"), "user_id")
-    anonymous_id = _text(item, get("anonymous_id"), "anonymous_id")
-    if get("user_id") is None and get("anonymous_id") is None:
+    raw_user, raw_anonymous = get("user_id"), get("anonymous_id")
+    if raw_user is None and raw_anonymous is None:
         item.fail("user_id", "user_id or anonymous_id is required")
-    sent_at = _timestamp(item, get("sent_at"), "sent_at") or batch_sent_at
+    user_id = raw_user if _plain_text(raw_user) else _text(item, raw_user, "user_id")
+    anonymous_id = (
+        raw_anonymous if _plain_text(raw_anonymous) else _text(item, raw_anonymous, "anonymous_id")
+    )
+    value = get("sent_at")
+    sent_at = batch_sent_at if value is None else _timestamp(item, value, "sent_at")
     client_time = _timestamp(item, get("timestamp"), "timestamp")
     occurred_at = _occurred(item, clock, client_time, sent_at, "timestamp")
-    currency = _currency(item, get("currency"), "currency")
-    revenue_minor = _minor_units(item, get("revenue_minor"), "revenue_minor")
-    amount = get("amount")
-    if amount is not None:
-        if get("revenue_minor") is not None:
-            item.fail("amount", "give either amount or revenue_minor, not both")
-        elif currency is not None:
-            revenue_minor = _major_to_minor(item, amount, "amount", currency)
-    if (get("revenue_minor") is not None or amount is not None) and get("currency") is None:
-        item.fail("currency", "is required with revenue_minor or amount")
-    traits = _object(item, get("traits"), "traits")
-    trait_columns = _trait_columns(item, traits, "traits") if traits else None
-    row = _row(
-        source,
-        clock.received_at,
-        message_id=message_id,
-        event_type=event_type,
-        event_name=event_name,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        writer_id=_identifier(item, get("writer_id"), "writer_id"),
-        story_id=_identifier(item, get("story_id"), "story_id"),
-        chapter_id=_identifier(item, get("chapter_id"), "chapter_id"),
-        occurred_at=occurred_at,
-        progress_pct=_number(item, get("progress_pct"), "progress_pct", 100),
-        read_seconds=_number(item, get("read_seconds"), "read_seconds", MAX_READ_SECONDS),
-        revenue_minor=revenue_minor,
-        currency=currency,
-        properties=_object(item, get("properties"), "properties"),
-        context=_object(item, get("context"), "context"),
+    ids = []
+    for name in ("writer_id", "story_id", "chapter_id"):
+        value = get(name)
+        ids.append(
+            value
+            if value is None or (type(value) is int and 0 < value <= MAX_ID)
+            else _identifier(item, value, name)
+        )
+    value = get("progress_pct")
+    progress_pct = (
+        value
+        if value is None or (type(value) is int and 0 <= value <= 100)
+        else _number(item, value, "progress_pct", 100)
     )
+    value = get("read_seconds")
+    read_seconds = (
+        value
+        if value is None or (type(value) is int and 0 <= value <= MAX_READ_SECONDS)
+        else _number(item, value, "read_seconds", MAX_READ_SECONDS)
+    )
+    currency = revenue_minor = trait_columns = traits = None
+    raw_currency, raw_minor, amount = get("currency"), get("revenue_minor"), get("amount")
+    if raw_currency is not None or raw_minor is not None or amount is not None:
+        currency = _currency(item, raw_currency, "currency")
+        revenue_minor = _minor_units(item, raw_minor, "revenue_minor")
+        if amount is not None:
+            if raw_minor is not None:
+                item.fail("amount", "give either amount or revenue_minor, not both")
+            elif currency is not None:
+                revenue_minor = _major_to_minor(item, amount, "amount", currency)
+        if raw_currency is None:
+            item.fail("currency", "is required with revenue_minor or amount")
+    value = get("traits")
+    if value is not None:
+        traits = _object(item, value, "traits")
+        trait_columns = _trait_columns(item, traits, "traits") if traits else None
+    value = get("properties")
+    properties = value if value is None else _object(item, value, "properties")
+    value = get("context")
+    context = value if value is None else _object(item, value, "context")
     if item.errors:
         return None
-    _require(item, row, _NATIVE_NAMES)
-    if item.errors:
-        return None
+    row = {
+        "source": source,
+        "message_id": message_id,
+        "event_type": event_type,
+        "event_name": event_name,
+        "user_id": user_id,
+        "anonymous_id": anonymous_id,
+        "reader_id": None,
+        "writer_id": ids[0],
+        "story_id": ids[1],
+        "chapter_id": ids[2],
+        "occurred_at": occurred_at,
+        "received_at": clock.received_at,
+        "read_seconds": read_seconds,
+        "progress_pct": progress_pct,
+        "revenue_minor": revenue_minor,
+        "currency": currency,
+        "properties": properties,
+        "context": context,
+    }
+    if event_type in REQUIRED_FIELDS or event_type == EventType.EXPERIMENT_EXPOSURE:
+        _require(item, row, _NATIVE_NAMES)
+        if item.errors:
+            return None
     return Accepted(index, row, (trait_columns or {}, traits) if traits else None)
 
 

@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.database import get_database
 from app.ingest.body import MAX_BATCH_BYTES, MAX_EVENT_BYTES, read_json_body
+from app.ingest.caches import IngestCaches
 from app.ingest.errors import IngestError
 from app.ingest.openapi import openapi_document
 from app.ingest.ratelimit import check_rate_limit
@@ -51,6 +52,14 @@ blueprint = Blueprint("ingest", __name__)
 
 # (document, decompressed size, clock, source) -> Parsed
 Parser = Callable[[Any, int, Clock, str], Parsed]
+
+
+CACHES_KEY = "legato.ingest_caches"
+
+
+def ingest_caches() -> IngestCaches:
+    """The current app's ingest caches (created by ``init_ingest``)."""
+    return current_app.extensions[CACHES_KEY]
 
 
 def _segment_flavour() -> bool:
@@ -102,7 +111,7 @@ def _ingest(max_bytes: int, parse: Parser) -> Response:
                 "see errors for each field.",
                 errors=parsed.all_errors(),
             )
-        result = store_events(session, key, parsed, received_at)
+        result = store_events(session, key, parsed, received_at, ingest_caches())
     body = result.as_json()
     if _segment_flavour():
         body = {"success": True, **body}

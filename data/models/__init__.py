@@ -10,6 +10,7 @@ from data.models.experiments import (
     ExperimentVariant,
 )
 from data.models.jobs import JOB_STATUSES, JobLock, JobRun, JobState
+from data.models.progress import ReaderChapterProgress
 from data.models.readers import ACQUISITION_SOURCES, AGE_BANDS, DEVICES, Reader
 from data.models.results import Forecast, ForecastPoint, Recommendation
 from data.models.rollups import (
@@ -49,6 +50,7 @@ __all__ = [
     "JobState",
     "LoginAttempt",
     "Reader",
+    "ReaderChapterProgress",
     "Recommendation",
     "Story",
     "StoryDaily",

@@ -80,5 +80,6 @@ class Event(Base):
     progress_pct: Mapped[int | None] = mapped_column(SmallInteger)
     revenue_minor: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
-    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # none_as_null: a missing value is SQL NULL, not the JSON text "null".
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

@@ -10,10 +10,17 @@ from app.database import get_database
 from data.models import ApiKey, JobRun, User
 
 
-def test_db_current_reports_head(runner) -> None:
+def test_db_current_reports_head(runner, app: Flask) -> None:
+    from alembic.script import ScriptDirectory
+
+    from data.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(
+        alembic_config(app.config["DATABASE_URL"])
+    ).get_current_head()
     result = runner.invoke(args=["db", "current"])
     assert result.exit_code == 0
-    assert result.output.strip() == "0001"
+    assert result.output.strip() == head
 
 
 def test_create_writer_account(runner, app: Flask) -> None:

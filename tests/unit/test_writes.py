@@ -311,6 +311,9 @@ def test_insert_events_accepts_rows_with_different_keys(session: Session) -> Non
         ("m1", None, None),
         ("m2", 7, {"shelf": "later"}),
     ]
+    # A missing JSON value is SQL NULL, not the JSON literal null.
+    null_properties = select(Event.message_id).where(Event.properties.is_(None))
+    assert session.execute(null_properties).scalars().all() == ["m1"]
 
 
 def test_insert_events_empty_and_invalid(session: Session) -> None:
@@ -448,3 +451,32 @@ def test_rollup_new_events_rollback_keeps_watermark(loaded: Session) -> None:
     loaded.rollback()
     assert loaded.get(JobState, ROLLUP_WATERMARK) is None
     assert writer_rows(loaded) == {}
+
+
+def test_rollup_new_events_waits_for_recent_events_to_settle(loaded: Session) -> None:
+    now = datetime(2026, 3, 10, 12, 0)
+    assert rollup_new_events(loaded, now=now) == EXPECTED_ROWS
+    loaded.commit()
+    settled = get_rollup_watermark(loaded)
+    assert settled == max_event_id(loaded)
+
+    # An event received a minute ago is rolled up, but the watermark stays below it ...
+    fresh = {
+        **event("fresh", "chapter_start", at(D2, 9), reader=7, writer=1, story=10, chapter=100),
+        "received_at": now - timedelta(minutes=1),
+    }
+    insert_events(loaded, [fresh])
+    loaded.commit()
+    assert rollup_new_events(loaded, now=now) == 4 + 1  # D2's four rows + reader 7's
+    loaded.commit()
+    assert get_rollup_watermark(loaded) == settled
+    assert writer_rows(loaded)[(1, D2)]["chapter_views"] == 2
+    # ... so later runs fold it in again (idempotently) until it is older than the lag.
+    before = snapshot(loaded)
+    assert rollup_new_events(loaded, now=now) == 5
+    loaded.commit()
+    assert snapshot(loaded) == before
+    assert rollup_new_events(loaded, now=now + timedelta(minutes=10)) == 5
+    loaded.commit()
+    assert get_rollup_watermark(loaded) == max_event_id(loaded)
+    assert rollup_new_events(loaded, now=now + timedelta(minutes=10)) == 0

@@ -31,6 +31,7 @@ Experiment-level checks and planning::
     adjust_p_values({key: p | None}, *, method="holm" | "bh", alpha)      -> {key: AdjustedPValue}
     sample_size_per_arm(MeanBaseline(mean, variance) | ProportionBaseline(rate),
                         relative_mde, *, alpha, power, alternative, effect, sequential) -> int
+    statistical_power(baseline, relative_mde, n_per_arm, *, ...)          -> float
     minimum_detectable_effect(baseline, n_per_arm, *, ...)                -> float | None
     days_remaining(required_per_arm, units_per_arm, daily_units_per_arm)  -> int | None
 
@@ -61,6 +62,7 @@ from app.analytics.stats.power import (
     days_remaining,
     minimum_detectable_effect,
     sample_size_per_arm,
+    statistical_power,
 )
 from app.analytics.stats.sequential import (
     SequentialResult,
@@ -114,4 +116,5 @@ __all__ = [
     "sample_size_per_arm",
     "sequential_test",
     "srm_check",
+    "statistical_power",
 ]

@@ -223,7 +223,8 @@ def to_estimate(name: str, arm: ArmStatistics) -> ArmEstimate:
     if not callable(getattr(arm, "estimate", None)):
         raise ValueError(
             f"{name} must be ArmEstimate, MeanStats, ProportionStats, RatioStats "
-            f"(or have an estimate() method), got {type(arm).__name__}"
+            f"(or have an estimate() method), got {type(arm).__name__}; "
+            "CupedStats arms go through cuped_adjust() first"
         )
     estimate = arm.estimate()
     if not isinstance(estimate, ArmEstimate):

@@ -21,8 +21,6 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from statsmodels.stats.multitest import multipletests
-
 from app.analytics.stats import _checks
 from app.analytics.stats.types import DEFAULT_ALPHA
 
@@ -69,6 +67,10 @@ def adjust_p_values(
         present.append((key, value))
     adjusted: dict[K, tuple[float, bool]] = {}
     if present:
+        # Imported here: statsmodels.stats takes over a second to import, and most callers of
+        # the engine never adjust p-values.
+        from statsmodels.stats.multitest import multipletests
+
         reject, corrected, _, _ = multipletests(
             [p for _, p in present], alpha=alpha, method=_STATSMODELS_METHOD[method]
         )

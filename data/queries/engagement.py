@@ -1,0 +1,175 @@
+"""Reader engagement: per-reader activity with a writer (or the platform) over a period.
+
+Definitions (docs/metrics.md, "Reader engagement"): from ``story_reader_daily``, per reader:
+``active_days`` (days with any event on the scope's stories), ``stories``, ``chapter_views``,
+``completions``, ``reading_seconds``, ``revenue`` (minor units) and ``last_active``. The
+segment (casual / regular / loyal) is ``app.analytics.engagement.reader_segment`` of
+``active_days``. *Most engaged* readers rank by active days, then reading time, then chapter
+opens (then reader id, for a stable order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.models import Reader, StoryReaderDaily
+from data.queries.common import scoped
+from data.queries.filters import FilterError, Period, Scope
+
+SRD = StoryReaderDaily
+READER_COLUMNS = [
+    "reader_id",
+    "active_days",
+    "stories",
+    "chapter_views",
+    "completions",
+    "reading_seconds",
+    "revenue",
+    "last_active",
+]
+MAX_LIMIT = 1000
+
+
+def _per_reader(scope: Scope, period: Period):
+    return scoped(
+        select(
+            SRD.reader_id,
+            func.count(func.distinct(SRD.day)).label("active_days"),
+            func.count(func.distinct(SRD.story_id)).label("stories"),
+            func.sum(SRD.chapter_views).label("chapter_views"),
+            func.sum(SRD.completions).label("completions"),
+            func.sum(SRD.reading_seconds).label("reading_seconds"),
+            func.sum(SRD.revenue_minor).label("revenue"),
+            func.max(SRD.day).label("last_active"),
+        )
+        .where(SRD.day.between(period.start, period.end))
+        .group_by(SRD.reader_id),
+        SRD.writer_id,
+        scope,
+    )
+
+
+def _frame(rows: list) -> pd.DataFrame:
+    result = pd.DataFrame(rows, columns=READER_COLUMNS)
+    for name in READER_COLUMNS[:-1]:
+        result[name] = result[name].astype("int64")
+    result["last_active"] = [
+        value if isinstance(value, date) or value is None else date.fromisoformat(str(value))
+        for value in result["last_active"]
+    ]
+    return result
+
+
+def reader_engagement(session: Session, scope: Scope, period: Period) -> pd.DataFrame:
+    """One row per reader active on the scope's stories in ``period`` (``READER_COLUMNS``),
+    by ``reader_id``."""
+    statement = _per_reader(scope, period).order_by(SRD.reader_id)
+    return _frame(session.execute(statement).all())
+
+
+def activity_histogram(session: Session, scope: Scope, period: Period) -> pd.DataFrame:
+    """How many readers were active on exactly N days of the period: columns
+    ``active_days``, ``readers`` (by ``active_days``). The input of the segment counts."""
+    per_reader = _per_reader(scope, period).subquery()
+    rows = session.execute(
+        select(per_reader.c.active_days, func.count())
+        .group_by(per_reader.c.active_days)
+        .order_by(per_reader.c.active_days)
+    ).all()
+    return pd.DataFrame([(int(a), int(n)) for a, n in rows], columns=["active_days", "readers"])
+
+
+def most_engaged_readers(
+    session: Session, scope: Scope, period: Period, limit: int = 20
+) -> pd.DataFrame:
+    """The ``limit`` most engaged readers (``READER_COLUMNS`` + ``country``, ``device``),
+    ranked as in the module docstring. Raises ``FilterError`` for a limit outside
+    1..``MAX_LIMIT``."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise FilterError(f"limit must be between 1 and {MAX_LIMIT}")
+    per_reader = _per_reader(scope, period).subquery()
+    c = per_reader.c
+    rows = session.execute(
+        select(*(c[name] for name in READER_COLUMNS), Reader.country, Reader.device)
+        .outerjoin(Reader, Reader.id == c.reader_id)
+        .order_by(
+            c.active_days.desc(), c.reading_seconds.desc(), c.chapter_views.desc(), c.reader_id
+        )
+        .limit(limit)
+    ).all()
+    result = _frame([row[:-2] for row in rows])
+    result["country"] = [row[-2] for row in rows]
+    result["device"] = [row[-1] for row in rows]
+    return result
+
+
+@dataclass(frozen=True)
+class ReaderActivity:
+    """One reader's activity on the scope's stories in a period; ``stories`` has one row
+    per story (``story_id``, ``active_days``, ``chapter_views``, ``completions``,
+    ``reading_seconds``, ``revenue``)."""
+
+    reader_id: int
+    active_days: int
+    chapter_views: int
+    completions: int
+    reading_seconds: int
+    revenue: int
+    last_active: date | None
+    stories: pd.DataFrame
+
+
+def reader_activity(
+    session: Session, scope: Scope, reader_id: int, period: Period
+) -> ReaderActivity | None:
+    """The reader's activity, or ``None`` when the reader never had any activity on the
+    scope's stories (so a writer cannot probe readers of other writers)."""
+    ever = scoped(
+        select(SRD.reader_id).where(SRD.reader_id == reader_id).limit(1), SRD.writer_id, scope
+    )
+    if session.execute(ever).first() is None:
+        return None
+    stories = pd.DataFrame(
+        session.execute(
+            scoped(
+                select(
+                    SRD.story_id,
+                    func.count(),
+                    func.sum(SRD.chapter_views),
+                    func.sum(SRD.completions),
+                    func.sum(SRD.reading_seconds),
+                    func.sum(SRD.revenue_minor),
+                )
+                .where(SRD.reader_id == reader_id, SRD.day.between(period.start, period.end))
+                .group_by(SRD.story_id)
+                .order_by(SRD.story_id),
+                SRD.writer_id,
+                scope,
+            )
+        ).all(),
+        columns=[
+            "story_id",
+            "active_days",
+            "chapter_views",
+            "completions",
+            "reading_seconds",
+            "revenue",
+        ],
+    ).astype("int64")
+    row = session.execute(_per_reader(scope, period).where(SRD.reader_id == reader_id)).first()
+    summary = _frame([row]).iloc[0] if row is not None else None
+    return ReaderActivity(
+        reader_id=reader_id,
+        active_days=int(summary["active_days"]) if summary is not None else 0,
+        chapter_views=int(stories["chapter_views"].sum()),
+        completions=int(stories["completions"].sum()),
+        reading_seconds=int(stories["reading_seconds"].sum()),
+        revenue=int(stories["revenue"].sum()),
+        last_active=summary["last_active"] if summary is not None else None,
+        stories=stories,
+    )
