@@ -19,7 +19,9 @@ from sqlalchemy import text
 from app.auth import init_auth
 from app.config import load_config
 from app.database import get_database, init_database
+from app.experiments_api import init_experiments_api
 from app.ingest import init_ingest
+from app.read_api import init_read_api
 
 
 def _configure_logging(level: str) -> None:
@@ -40,6 +42,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Bootstrap5(server)
     init_auth(server)
     init_ingest(server)  # after init_auth: exempts its blueprint from the CSRF extension
+    init_read_api(server)  # GET-only /api/v1 metrics; authenticates by read key or session
+    init_experiments_api(server)  # likewise (write-key authenticated)
 
     @server.get("/healthz")
     def health():  # public: load balancers and `make run` probe it

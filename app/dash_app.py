@@ -15,7 +15,7 @@ from dash import Dash
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks import admin_platform, overview, shell
+from callbacks import admin_experiments, admin_platform, overview, shell
 from components.pages import PAGES
 from components.shell import layout as shell_layout
 
@@ -24,7 +24,7 @@ STYLESHEETS = (
     "/bootstrap/static/css/bootstrap.min.css",
     "/bootstrap/static/css/font/bootstrap-icons.min.css",
 )
-CALLBACK_MODULES = (shell, overview, admin_platform)
+CALLBACK_MODULES = (shell, overview, admin_platform, admin_experiments)
 EXTENSION_KEY = "legato.dash"
 
 
@@ -52,6 +52,7 @@ def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
             title=f"{page.title} · Legato Analytics",
             layout=page.layout,
             admin_only=page.admin_only,
+            **({"path_template": page.path_template} if page.path_template else {}),
         )
     app.layout = shell_layout
     for module in CALLBACK_MODULES:

@@ -125,8 +125,9 @@ def prepare_database(url: str) -> str:
 
 
 def batch_templates(batch: int, seed: int = 7) -> list[bytes]:
-    """JSON batch bodies whose message ids contain :data:`PLACEHOLDER` (a realistic mix
-    of reading events from a pool of readers; writer ids left to the catalog)."""
+    """JSON batch bodies whose message ids contain :data:`PLACEHOLDER`: a realistic mix of
+    reading events from a pool of readers, client timestamps up to 30 s before sending
+    (with ``sent_at``, so clock-skew correction runs), writer ids left to the catalog."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     kinds = (
@@ -151,7 +152,7 @@ def batch_templates(batch: int, seed: int = 7) -> list[bytes]:
                 "user_id": f"reader-{rng.randrange(READERS)}",
                 "story_id": story,
                 "chapter_id": chapter,
-                "timestamp": (now - timedelta(seconds=rng.randrange(6 * 3600))).isoformat(),
+                "timestamp": (now - timedelta(seconds=rng.randrange(30))).isoformat(),
                 "properties": {"platform": rng.choice(["ios", "android", "web"])},
                 "context": {"app": {"version": "5.2.0"}, "locale": "en-US"},
             }
@@ -159,7 +160,9 @@ def batch_templates(batch: int, seed: int = 7) -> list[bytes]:
                 event["progress_pct"] = rng.randrange(0, 101)
                 event["read_seconds"] = rng.randrange(5, 120)
             events.append(event)
-        templates.append(json.dumps({"batch": events}).encode())
+        # sent_at = the templates' "now": occurred_at = received_at - (sent_at - timestamp),
+        # i.e. up to 30 s before the request, however late in the run it is sent.
+        templates.append(json.dumps({"batch": events, "sent_at": now.isoformat()}).encode())
     return templates
 
 
@@ -169,7 +172,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+def start_gunicorn(
+    target: str, port: int, workers: int, threads: int, env: dict[str, str]
+) -> subprocess.Popen:
     """Start gunicorn serving ``target`` and wait until it answers (60 s at most)."""
     process = subprocess.Popen(
         [
@@ -178,6 +183,8 @@ def start_gunicorn(target: str, port: int, workers: int, env: dict[str, str]) ->
             "gunicorn",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -269,7 +276,7 @@ def run_phase(
         "LOG_LEVEL": "WARNING",
         "INGEST_RATE_LIMIT": "100000/second",
     }
-    process = start_gunicorn(target, port, args.workers, env)
+    process = start_gunicorn(target, port, args.workers, args.threads, env)
     try:
         templates = batch_templates(args.batch)
         drive(port, token, [t.replace(b'"@@', b'"warm@@') for t in templates], 2.0, args.clients)
@@ -285,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=500, help="events per request")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (>1: gthread worker)"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="legato-bench-") as tmp_name:
@@ -298,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             naive_url = f"sqlite:///{tmp / 'naive.db'}"
             backend = "sqlite"
         print(
-            f"ingest benchmark: {backend}, gunicorn {args.workers} workers, "
+            f"ingest benchmark: {backend}, gunicorn {args.workers} workers x {args.threads} "
+            "threads, "
             f"{args.clients} clients, batches of {args.batch}, {os.cpu_count()} cores",
             flush=True,
         )

@@ -35,3 +35,49 @@ ADMIN_PLATFORM_WRITERS = "admin-platform-writers"
 def kpi_value_id(key: str) -> str:
     """Id of the value text of the KPI card ``key`` (stable for tests)."""
     return f"kpi-{key}-value"
+
+
+# Admin: experiments (list + create form, and the results/detail page)
+ADMIN_EXP_LIST = "admin-exp-list"
+ADMIN_EXP_LIST_STATUS = "admin-exp-list-status"
+ADMIN_EXP_SHOW_ARCHIVED = "admin-exp-show-archived"
+ADMIN_EXP_NEW_REDIRECT = "admin-exp-new-redirect"
+ADMIN_EXP_KEY = "admin-exp-key"
+ADMIN_EXP_VERSION = "admin-exp-version"
+ADMIN_EXP_HEADER = "admin-exp-header"
+ADMIN_EXP_STATUS = "admin-exp-status"
+ADMIN_EXP_START = "admin-exp-start"
+ADMIN_EXP_STOP = "admin-exp-stop"
+ADMIN_EXP_ARCHIVE = "admin-exp-archive"
+ADMIN_EXP_CONFIRM = "admin-exp-confirm"
+ADMIN_EXP_PENDING = "admin-exp-pending-action"
+ADMIN_EXP_ACTION_MESSAGE = "admin-exp-action-message"
+ADMIN_EXP_SRM = "admin-exp-srm"
+ADMIN_EXP_POWER = "admin-exp-power"
+ADMIN_EXP_ARMS = "admin-exp-arms"
+ADMIN_EXP_METRICS = "admin-exp-metrics"
+ADMIN_EXP_FOREST = "admin-exp-forest"
+ADMIN_EXP_CUMULATIVE = "admin-exp-cumulative"
+ADMIN_EXP_CUMULATIVE_METRIC = "admin-exp-cumulative-metric"
+EXP_FORM_FIELDS = (
+    "key",
+    "name",
+    "hypothesis",
+    "goal",
+    "guardrail",
+    "engine",
+    "sequential",
+    "traffic",
+    "window",
+)
+EXP_FORM_VARIANT_ROWS = 4
+
+
+def exp_form_id(form: str, field: str) -> str:
+    """Id of ``field`` of the experiment form ``form`` (``new`` or ``edit``)."""
+    return f"admin-exp-{form}-{field}"
+
+
+def exp_feedback_id(form: str, field: str) -> str:
+    """Id of the validation message under ``field`` of the experiment form ``form``."""
+    return f"admin-exp-{form}-{field}-feedback"

@@ -195,9 +195,9 @@ def resolve_readers(
     r = _READERS.c
     ids = ReaderIds(_lookup(session, r.user_id, users), _lookup(session, r.anonymous_id, anonymous))
     unknown_users = [user for user in users if user not in ids.by_user]
-    links = {user: users[user] for user in unknown_users if users[user] is not None}
+    links = {user: anon for user in unknown_users if (anon := users[user]) is not None}
     if links:
-        _link_anonymous(session, links, now)  # type: ignore[arg-type]
+        _link_anonymous(session, links, now)
         ids.by_user.update(_lookup(session, r.user_id, unknown_users))
         unknown_users = [user for user in unknown_users if user not in ids.by_user]
     unknown_anonymous = [anon for anon in anonymous if anon not in ids.by_anonymous]

@@ -110,7 +110,9 @@ def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(week_start)
 def _week_start(element: week_start, compiler: SQLCompiler, **kw: Any) -> str:
-    return "CAST(date_trunc('week', CAST({} AS TIMESTAMP)) AS DATE)".format(*_args(element, compiler, **kw))
+    return "CAST(date_trunc('week', CAST({} AS TIMESTAMP)) AS DATE)".format(
+        *_args(element, compiler, **kw)
+    )
 
 
 @compiles(week_start, "sqlite")

@@ -36,8 +36,8 @@ from components.ids import ADMIN_ID_PREFIX
 ADMIN_PATH_PREFIX = "/admin"
 CSRF_COOKIE = "_csrf_token"
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "static", "bootstrap.static", "health"})
-# Blueprints that do their own (API key) authentication: the ingest and read APIs.
-SELF_AUTHENTICATED_BLUEPRINTS = frozenset({"ingest", "read_api"})
+# Blueprints that do their own (API key) authentication: the ingest, read and assignment APIs.
+SELF_AUTHENTICATED_BLUEPRINTS = frozenset({"ingest", "read_api", "experiments_api"})
 DASH_CALLBACK_PATH = "/_dash-update-component"
 
 

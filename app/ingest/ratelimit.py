@@ -43,8 +43,9 @@ def init_rate_limits(app: Flask) -> None:
 
 def check_rate_limit(key_id: int) -> None:
     """Count one request for write key ``key_id``; 429 when over any configured limit."""
-    limiter, items = current_app.extensions[EXTENSION_KEY]
+    limiter: Limiter
     items: list[RateLimitItem]
+    limiter, items = current_app.extensions[EXTENSION_KEY]
     identity = str(key_id)
     try:
         strategy = limiter.limiter

@@ -792,9 +792,6 @@ def _single(document: Any, parse: ItemParser) -> Parsed:
     item = _Item("")
     accepted = parse(item, document, 0)
     if accepted is None:
-        message_id = document.get("message_id") if type(document) is dict else None
-        if type(document) is dict and message_id is None:
-            message_id = document.get("messageId")
         raise IngestError(
             400,
             "invalid_event",

@@ -100,7 +100,7 @@ def _ingest(max_bytes: int, parse: Parser) -> Response:
     with get_database().session() as session:
         key = authenticate(session, presented)
         check_rate_limit(key.id)
-        if presented is not None and document is None:
+        if document is None:
             document, size = _read_body(max_bytes)
         parsed = parse(document, size, clock, key.source)
         if not parsed.accepted:
@@ -175,8 +175,11 @@ def _ingest_error(error: IngestError) -> Response:
 
 @blueprint.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
-    code = (error.name or "error").lower().replace(" ", "_")
-    return _error_response(IngestError(error.code or 500, code, error.description or ""))
+    status = error.code or 500
+    code = (
+        "payload_too_large" if status == 413 else (error.name or "error").lower().replace(" ", "_")
+    )
+    return _error_response(IngestError(status, code, error.description or error.name))
 
 
 @blueprint.errorhandler(Exception)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from data.experiments import fold_exposure_events
 from data.writes import rollup_new_events
 
 
@@ -29,6 +30,13 @@ JOBS: dict[str, JobSpec] = {
             rollup_new_events,
             "Fold new raw events into the daily writer/story/chapter rollups "
             "(recomputes only the days the new events touch).",
+            60,
+        ),
+        JobSpec(
+            "experiment_exposures",
+            fold_exposure_events,
+            "Fold experiment_exposure events sent through ingest into experiment_exposures "
+            "(the assignment API records its exposures directly).",
             60,
         ),
     )

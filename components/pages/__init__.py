@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from dash.development.base_component import Component
 
-from components.pages import admin_platform, not_found, overview
+from components.pages import (
+    admin_experiment,
+    admin_experiments,
+    admin_platform,
+    not_found,
+    overview,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,9 @@ class PageSpec:
     icon: str
     layout: Callable[..., Component]
     in_nav: bool = True
+    #: Dash ``path_template`` (e.g. ``/admin/experiments/<key>``): variables reach the layout
+    #: as keyword arguments. ``path`` must then share the template's fixed prefix.
+    path_template: str | None = None
 
     @property
     def admin_only(self) -> bool:
@@ -37,6 +46,22 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("legato.overview", "/", "Overview", "bi-speedometer2", overview.layout),
     PageSpec(
         "legato.admin.platform", "/admin/platform", "Platform", "bi-globe2", admin_platform.layout
+    ),
+    PageSpec(
+        "legato.admin.experiments",
+        "/admin/experiments",
+        "Experiments",
+        "bi-clipboard-data",
+        admin_experiments.layout,
+    ),
+    PageSpec(
+        "legato.admin.experiment",
+        "/admin/experiments/experiment",
+        "Experiment",
+        "bi-clipboard-data",
+        admin_experiment.layout,
+        in_nav=False,
+        path_template="/admin/experiments/<key>",
     ),
     # Dash's router shows the page whose module ends in "not_found_404" for unknown paths.
     PageSpec(

@@ -94,7 +94,7 @@ def chapter_retention(
 ) -> pd.DataFrame:
     """One row per catalog chapter (``RETENTION_COLUMNS``): ``readers`` who opened it at
     all, ``reached`` = starting readers who opened it, ``retention`` = reached ÷ starting
-    readers, ``loss`` vs the previous chapter (``None`` for chapter 1 or after a chapter
+    readers, ``loss`` vs the previous chapter (NaN for chapter 1 or after a chapter
     nobody reached). ``period`` limits the starting readers to those who opened chapter 1
     in it (a cohort); the chapters they reached may be opened later."""
     if story_in_scope(session, scope, story_id) is None:
@@ -123,9 +123,10 @@ def chapter_retention(
     result["retention"] = result["reached"] / base if base else 0.0
     previous = result["reached"].shift(1)
     result["loss"] = [
-        None if pd.isna(before) or before == 0 else 1.0 - now / before
+        float("nan") if pd.isna(before) or before == 0 else 1.0 - now / before
         for now, before in zip(result["reached"], previous, strict=True)
     ]
+    result["loss"] = result["loss"].astype(float)
     return result[RETENTION_COLUMNS].reset_index(drop=True)
 
 

@@ -33,7 +33,14 @@ def dash_routes(app: Flask) -> list[str]:
     """Every Dash route of the app, with sample values for its variables."""
     paths = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("static", "bootstrap.static", "auth.login", "auth.logout", "health"):
+        if rule.endpoint in (
+            "static",
+            "bootstrap.static",
+            "auth.login",
+            "auth.logout",
+            "health",
+            "ingest.openapi",  # the ingest API's public OpenAPI document
+        ):
             continue
         path = rule.rule.replace("<path:path>", "some/page")
         path = path.replace("<string:package_name>", "dash").replace(

@@ -1,0 +1,132 @@
+"""Real-time platform metrics (admins) from a short, indexed window of raw events.
+
+Every query is a range scan of ``ix_events_occurred_at`` over at most the current UTC day
+(definitions: docs/metrics.md, "Real-time"): *active readers* = distinct readers with any
+event in the last 5 minutes; *reading now* = distinct readers with a ``chapter_start`` or
+``chapter_progress`` in the last 5 minutes; *most-read stories* = chapter opens per story
+in the last hour; *revenue today* / *signups today* = since 00:00 UTC; the per-minute
+series covers the last 60 whole minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import pandas as pd
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from data.db import utcnow
+from data.models import Event, EventType, Story
+
+ACTIVE_WINDOW = timedelta(minutes=5)
+READING_TYPES = (EventType.CHAPTER_START.value, EventType.CHAPTER_PROGRESS.value)
+REVENUE_TYPES = (
+    EventType.CHAPTER_UNLOCK.value,
+    EventType.TIP.value,
+    EventType.SUBSCRIBE.value,
+)
+
+
+@dataclass(frozen=True)
+class RealtimeSnapshot:
+    """Real-time metrics at ``as_of``; ``top_stories`` (``story_id``, ``title``, ``views``,
+    ``readers``) and ``per_minute`` (``minute``, ``events``, ``readers``, ``views``; 60
+    rows, oldest first)."""
+
+    as_of: datetime
+    active_readers: int
+    reading_now: int
+    revenue_today: int
+    signups_today: int
+    top_stories: pd.DataFrame
+    per_minute: pd.DataFrame
+
+
+def realtime_snapshot(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    top: int = 10,
+    reporting_currency: str = "USD",
+) -> RealtimeSnapshot:
+    """The metrics of the module docstring at ``now`` (default: the current UTC time).
+    Events after ``now`` are ignored."""
+    now = now or utcnow()
+    e = Event.__table__.c
+    recent = e.occurred_at > now - ACTIVE_WINDOW
+    upto = e.occurred_at <= now
+    active, reading = session.execute(
+        select(
+            func.count(func.distinct(e.reader_id)),
+            func.count(func.distinct(e.reader_id)).filter(e.event_type.in_(READING_TYPES)),
+        ).where(recent, upto)
+    ).one()
+    midnight = datetime.combine(now.date(), time.min)
+    revenue, signups = session.execute(
+        select(
+            func.coalesce(
+                func.sum(e.revenue_minor).filter(
+                    e.event_type.in_(REVENUE_TYPES),
+                    or_(e.currency.is_(None), e.currency == reporting_currency),
+                ),
+                0,
+            ),
+            func.count().filter(e.event_type == EventType.SIGNUP.value),
+        ).where(
+            e.occurred_at >= midnight,
+            upto,
+            e.event_type.in_((*REVENUE_TYPES, EventType.SIGNUP.value)),
+        )
+    ).one()
+    hour_start = now.replace(second=0, microsecond=0) - timedelta(minutes=59)
+    in_hour = (e.occurred_at >= hour_start, upto)
+    top_rows = session.execute(
+        select(
+            e.story_id,
+            func.count().label("views"),
+            func.count(func.distinct(e.reader_id)).label("readers"),
+        )
+        .where(*in_hour, e.event_type == EventType.CHAPTER_START.value, e.story_id.is_not(None))
+        .group_by(e.story_id)
+        .order_by(func.count().desc(), e.story_id)
+        .limit(top)
+    ).all()
+    titles = dict(
+        session.execute(
+            select(Story.id, Story.title).where(Story.id.in_([row[0] for row in top_rows]))
+        ).all()
+    )
+    top_stories = pd.DataFrame(
+        [(s, titles.get(s), int(v), int(r)) for s, v, r in top_rows],
+        columns=["story_id", "title", "views", "readers"],
+    )
+    rows = session.execute(select(e.occurred_at, e.reader_id, e.event_type).where(*in_hour)).all()
+    raw = pd.DataFrame(rows, columns=["at", "reader_id", "event_type"])
+    minutes = [hour_start + timedelta(minutes=m) for m in range(60)]
+    if raw.empty:
+        per_minute = pd.DataFrame({"minute": minutes, "events": 0, "readers": 0, "views": 0})
+    else:
+        raw["minute"] = pd.to_datetime(raw["at"]).dt.floor("min")
+        raw["view"] = (raw["event_type"] == EventType.CHAPTER_START.value).astype(int)
+        grouped = raw.groupby("minute").agg(
+            events=("event_type", "size"),
+            readers=("reader_id", "nunique"),
+            views=("view", "sum"),
+        )
+        per_minute = (
+            grouped.reindex(pd.DatetimeIndex(minutes, name="minute"), fill_value=0)
+            .astype("int64")
+            .reset_index()
+        )
+        per_minute["minute"] = minutes
+    return RealtimeSnapshot(
+        as_of=now,
+        active_readers=int(active),
+        reading_now=int(reading),
+        revenue_today=int(revenue),
+        signups_today=int(signups),
+        top_stories=top_stories,
+        per_minute=per_minute[["minute", "events", "readers", "views"]],
+    )

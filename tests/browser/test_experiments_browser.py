@@ -1,0 +1,172 @@
+"""Acceptance, in headless Chromium: an admin creates an experiment (fixing a validation
+error first), starts it, traffic arrives through the real HTTP APIs (assignment + ingest),
+and the results page shows the lift and a sample-ratio-mismatch alert for skewed traffic.
+
+Set ``LEGATO_SCREENSHOTS=1`` to refresh ``docs/screenshots/experiments-*.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from app import create_app
+from app.auth.api_keys import create_api_key
+from app.dash_app import EXTENSION_KEY
+from app.database import get_database
+from components.ids import exp_feedback_id, exp_form_id
+from data.experiments import fold_exposure_events
+from tests.browser.test_overview_browser import sign_in
+from tests.factories import ACCOUNTS, ADMIN_PASSWORD, build_small_platform
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def server(sqlite_url: str, tmp_path):
+    app = create_app(
+        {
+            "APP_ENV": "test",
+            "DATABASE_URL": sqlite_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "browser-test-secret",
+            "LOG_LEVEL": "WARNING",
+            "INGEST_RATE_LIMIT": "",
+        }
+    )
+    with get_database(app).session() as session:
+        build_small_platform(session, datetime.now(UTC).date())
+        _, key = create_api_key(session, name="web", kind="write", source="web")
+        session.commit()
+    app.config["TEST_WRITE_KEY"] = key
+    return app
+
+
+def shoot(dash_duo, name: str) -> None:
+    if os.environ.get("LEGATO_SCREENSHOTS") == "1":
+        dash_duo.driver.set_window_size(1440, 900)
+        dash_duo.driver.save_screenshot(str(SCREENSHOTS / f"experiments-{name}.png"))
+
+
+def call(url: str, key: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST" if body is not None else "GET",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def fill(dash_duo, element_id: str, text: str) -> None:
+    element = dash_duo.find_element(f"#{element_id}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.clear()
+    element.send_keys(text)
+
+
+def click(dash_duo, selector: str) -> None:
+    """Click the element (through the DOM: the sticky navigation bar may cover it)."""
+    element = dash_duo.wait_for_element(selector, timeout=10)
+    dash_duo.driver.execute_script("arguments[0].click();", element)
+
+
+def confirm(dash_duo) -> None:
+    WebDriverWait(dash_duo.driver, 10).until(expected_conditions.alert_is_present())
+    dash_duo.driver.switch_to.alert.accept()
+
+
+def test_create_start_traffic_and_results(dash_duo, server) -> None:
+    dash_duo.start_server(server.extensions[EXTENSION_KEY], navigate=False)
+    base = dash_duo.server.url.rstrip("/")
+    key = server.config["TEST_WRITE_KEY"]
+    sign_in(dash_duo, base, ACCOUNTS.admin_email, ADMIN_PASSWORD)
+    dash_duo.wait_for_text_to_equal("#overview-title", "Overview", timeout=15)
+    dash_duo.driver.get(f"{base}/admin/experiments")
+    dash_duo.wait_for_contains_text("#admin-exp-list", "No experiments yet", timeout=15)
+
+    # An invalid form shows field messages and creates nothing.
+    fill(dash_duo, exp_form_id("new", "key"), "cover-test")
+    fill(dash_duo, exp_form_id("new", "name"), "Brighter cover")
+    fill(dash_duo, exp_form_id("new", "hypothesis"), "A brighter cover raises unlocks.")
+    fill(dash_duo, exp_form_id("new", "variant-weight-1"), "60")
+    click(dash_duo, f"#{exp_form_id('new', 'submit')}")
+    dash_duo.wait_for_contains_text(
+        f"#{exp_feedback_id('new', 'weights')}", "sum to 100%", timeout=10
+    )
+    shoot(dash_duo, "form")
+    assert "No experiments yet" in dash_duo.find_element("#admin-exp-list").text
+
+    fill(dash_duo, exp_form_id("new", "variant-weight-1"), "50")
+    click(dash_duo, f"#{exp_form_id('new', 'submit')}")
+    dash_duo.wait_for_contains_text("#admin-exp-header", "Brighter cover", timeout=15)
+    assert dash_duo.driver.current_url.endswith("/admin/experiments/cover-test")
+
+    click(dash_duo, "#admin-exp-start:not([disabled])")
+    confirm(dash_duo)
+    dash_duo.wait_for_contains_text("#admin-exp-action-message", "running", timeout=10)
+
+    # Traffic: 300 readers through the assignment API, then conversions through ingest.
+    assigned: dict[str, str] = {}
+    for index in range(300):
+        answer = call(f"{base}/api/v1/experiments/cover-test/assignment?user_id=r{index}", key)
+        assert answer["in_experiment"] is True
+        assigned[f"r{index}"] = answer["variant"]
+    events = []
+    for index, (unit, variant) in enumerate(sorted(assigned.items())):
+        converts = index % 2 == 0 if variant == "treatment" else index % 10 == 0
+        if converts:
+            events.append(
+                {
+                    "message_id": f"unlock-{unit}",
+                    "event": "chapter_unlock",
+                    "user_id": unit,
+                    "story_id": 10,
+                    "chapter_id": 101,
+                    "revenue_minor": 199,
+                    "currency": "USD",
+                }
+            )
+    # Skew: a client sends its own exposures, all to treatment, for 150 more readers.
+    events += [
+        {
+            "message_id": f"exp-extra-{i}",
+            "event": "experiment_exposure",
+            "user_id": f"extra-{i}",
+            "properties": {"experiment": "cover-test", "variant": "treatment"},
+        }
+        for i in range(150)
+    ]
+    result = call(f"{base}/api/v1/events/track-batch", key, {"batch": events})
+    assert result["accepted"] == len(events), result
+    with get_database(server).session() as session:  # the experiment_exposures job
+        assert fold_exposure_events(session) == 150
+        session.commit()
+
+    dash_duo.driver.get(f"{base}/admin/experiments/cover-test")
+    dash_duo.wait_for_contains_text("#admin-exp-srm-alert", "Sample ratio mismatch", timeout=15)
+    table = dash_duo.wait_for_element("#admin-exp-metrics table", timeout=15)
+    text = table.text
+    assert "Unlock conversion" in text
+    assert "Better" in text  # treatment converts far more often
+    lift_cells = [
+        c.text for c in table.find_elements(By.CSS_SELECTOR, "td") if c.text.startswith("+")
+    ]
+    assert lift_cells, text
+    dash_duo.wait_for_element("#admin-exp-forest .main-svg", timeout=10)
+    shoot(dash_duo, "results")
+
+    dash_duo.driver.get(f"{base}/admin/experiments")
+    dash_duo.wait_for_contains_text("#admin-exp-list", "SRM alert", timeout=15)
+    assert "Running" in dash_duo.find_element("#admin-exp-list").text
+    shoot(dash_duo, "list")
