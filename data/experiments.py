@@ -29,7 +29,6 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
-    and_,
     case,
     distinct,
     func,
@@ -690,7 +689,6 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
     # 2. Per-unit values from the events of analysed units, driven from the events (each
     #    looks its unit up through the experiment_exposures unique index), then summed per
     #    (variant, exposure day). Units without events add 0 to every sum.
-    other = ee.alias("other_variant")
     revenue_types = (
         EventType.CHAPTER_UNLOCK.value,
         EventType.TIP.value,
@@ -703,12 +701,33 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
         EventType.CHAPTER_COMPLETE.value,
     )
     window = int(experiment.conversion_window_days)
-    # The metric events since the first exposure, materialised once: each then finds its
-    # unit through the experiment_exposures unique index (without MATERIALIZED, SQLite
-    # loops over exposures and range-scans the events of each one's window).
+    # Each metric event since the first exposure looks its unit up in experiment_exposures
+    # through the (experiment_id, unit_id, variant_key) unique index: correlated scalar
+    # subqueries, not a join, so no planner (SQLite's included) can loop over exposures and
+    # scan events for each one. Materialised, so the lookups run once per event. Units seen
+    # in two variants get no variant (excluded).
+    unit = func.coalesce(ev.c.user_id, ev.c.anonymous_id)
+
+    def lookup(column: Any) -> Any:
+        lookup_table = ee.alias()
+        return (
+            select(column(lookup_table))
+            .where(lookup_table.c.experiment_id == experiment.id, lookup_table.c.unit_id == unit)
+            .scalar_subquery()
+        )
+
     events = (
         select(
-            func.coalesce(ev.c.user_id, ev.c.anonymous_id).label("unit"),
+            unit.label("unit"),
+            lookup(lambda t: func.min(t.c.first_exposed_at)).label("t0"),
+            lookup(
+                lambda t: case(
+                    (
+                        func.min(t.c.variant_key) == func.max(t.c.variant_key),
+                        func.min(t.c.variant_key),
+                    )
+                )
+            ).label("variant"),
             ev.c.event_type,
             ev.c.occurred_at,
             ev.c.revenue_minor,
@@ -720,20 +739,10 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
         .prefix_with("MATERIALIZED")
     )
     kind = events.c.event_type
-    occurred = events.c.occurred_at
-    single_variant = ~(
-        select(other.c.id)
-        .where(
-            other.c.experiment_id == experiment.id,
-            other.c.unit_id == ee.c.unit_id,
-            other.c.variant_key != ee.c.variant_key,
-        )
-        .exists()
-    )
     per_unit = (
         select(
-            ee.c.variant_key.label("variant"),
-            utc_day(ee.c.first_exposed_at).label("day"),
+            events.c.variant,
+            utc_day(events.c.t0).label("day"),
             func.max(case((kind == EventType.CHAPTER_UNLOCK.value, 1), else_=0)).label("unlocked"),
             func.coalesce(
                 func.sum(case((kind.in_(revenue_types), events.c.revenue_minor), else_=0)), 0
@@ -752,18 +761,12 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
                 "completes"
             ),
         )
-        .select_from(
-            events.join(
-                ee,
-                and_(ee.c.experiment_id == experiment.id, ee.c.unit_id == events.c.unit),
-            )
-        )
         .where(
-            occurred >= ee.c.first_exposed_at,
-            occurred < plus_days(ee.c.first_exposed_at, literal(window, Integer)),
-            single_variant,
+            events.c.variant.is_not(None),
+            events.c.occurred_at >= events.c.t0,
+            events.c.occurred_at < plus_days(events.c.t0, literal(window, Integer)),
         )
-        .group_by(ee.c.unit_id, ee.c.variant_key, ee.c.first_exposed_at)
+        .group_by(events.c.unit, events.c.variant, events.c.t0)
         .subquery("per_unit")
     )
     columns = [per_unit.c.variant, per_unit.c.day]

@@ -154,7 +154,7 @@ def _link_anonymous(session: Session, pairs: Mapping[str, str], at: datetime) ->
         .where(and_(r.anonymous_id == bindparam("anon"), r.user_id.is_(None)))
         .values(user_id=bindparam("user"), updated_at=at)
     )
-    params = [{"anon": anon, "user": user} for user, anon in pairs.items()]
+    params = [{"anon": anon, "user": user} for user, anon in sorted(pairs.items())]
     try:
         with session.begin_nested():
             session.connection().execute(statement, params)
@@ -194,13 +194,14 @@ def resolve_readers(
             first_seen[key] = seen
     r = _READERS.c
     ids = ReaderIds(_lookup(session, r.user_id, users), _lookup(session, r.anonymous_id, anonymous))
-    unknown_users = [user for user in users if user not in ids.by_user]
+    # Sorted, so concurrent requests take row locks in the same order (no deadlocks).
+    unknown_users = sorted(user for user in users if user not in ids.by_user)
     links = {user: anon for user in unknown_users if (anon := users[user]) is not None}
     if links:
         _link_anonymous(session, links, now)
         ids.by_user.update(_lookup(session, r.user_id, unknown_users))
         unknown_users = [user for user in unknown_users if user not in ids.by_user]
-    unknown_anonymous = [anon for anon in anonymous if anon not in ids.by_anonymous]
+    unknown_anonymous = sorted(anon for anon in anonymous if anon not in ids.by_anonymous)
     connection = session.connection()
     if unknown_users:
         connection.execute(

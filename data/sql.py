@@ -15,7 +15,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Date, DateTime, Float
 
-__all__ = ["earliest", "latest", "seconds_between", "utc_day", "week_start"]
+__all__ = ["earliest", "latest", "seconds_between", "utc_day", "utc_minute", "week_start"]
 
 
 def _args(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:
@@ -53,6 +53,14 @@ class utc_day(FunctionElement[date]):  # noqa: N801
 
     type = Date()
     name = "utc_day"
+    inherit_cache = True
+
+
+class utc_minute(FunctionElement[datetime]):  # noqa: N801
+    """A naive-UTC timestamp truncated to its whole minute (a ``DateTime``)."""
+
+    type = DateTime()
+    name = "utc_minute"
     inherit_cache = True
 
 
@@ -106,6 +114,17 @@ def _utc_day(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(utc_day, "sqlite")
 def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
     return "date({})".format(*_args(element, compiler, **kw))
+
+
+@compiles(utc_minute)
+def _utc_minute(element: utc_minute, compiler: SQLCompiler, **kw: Any) -> str:
+    return "date_trunc('minute', {})".format(*_args(element, compiler, **kw))
+
+
+@compiles(utc_minute, "sqlite")
+def _utc_minute_sqlite(element: utc_minute, compiler: SQLCompiler, **kw: Any) -> str:
+    # the stored text format, so the DateTime result processor parses it back
+    return "strftime('%Y-%m-%d %H:%M:00.000000', {})".format(*_args(element, compiler, **kw))
 
 
 @compiles(week_start)

@@ -19,11 +19,14 @@ from app.ingest.validation import (
     MAX_READ_SECONDS,
     MAX_REVENUE_MINOR,
     MAX_TEXT,
+    REQUIRED_FIELDS,
     REVENUE_ACTIONS,
 )
+from data.models import EventType
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+_TEXT_ANY = {"type": "string", "minLength": 1}
 _TIME = {"type": "string", "format": "date-time"}
 _OBJECT = {"type": "object"}
 _WRITE_KEY = {"type": "string", "description": "The write key (alternative to the headers)."}
@@ -55,7 +58,39 @@ def _native_event(name_field: str, name_schema: dict[str, Any], extra: dict[str,
         "required": ["message_id", name_field],
         "properties": properties,
         "anyOf": [{"required": ["user_id"]}, {"required": ["anonymous_id"]}],
+        "allOf": _type_rules(name_field, set(properties)),
     }
+
+
+def _type_rules(name_field: str, fields: set[str]) -> list[dict[str, Any]]:
+    """``if <name> is T then <T's required fields>`` for each canonical type (the rules of
+    ``validation.REQUIRED_FIELDS``; ``amount`` stands in for ``revenue_minor``)."""
+    rules = []
+    for event_type, requirements in REQUIRED_FIELDS.items():
+        needed = []
+        for alternatives in requirements:
+            names = [*alternatives, *(["amount"] if "revenue_minor" in alternatives else [])]
+            names = [name for name in names if name in fields]
+            if names:
+                needed.append({"anyOf": [{"required": [name]} for name in names]})
+        rules.append(
+            {
+                "if": {"properties": {name_field: {"const": str(event_type)}}},
+                "then": {"allOf": needed},
+            }
+        )
+    experiment = {
+        "type": "object",
+        "required": ["experiment", "variant"],
+        "properties": {"experiment": _TEXT_ANY, "variant": _TEXT_ANY},
+    }
+    rules.append(
+        {
+            "if": {"properties": {name_field: {"const": EventType.EXPERIMENT_EXPOSURE.value}}},
+            "then": {"required": ["properties"], "properties": {"properties": experiment}},
+        }
+    )
+    return rules
 
 
 _PROGRESS = {
@@ -72,6 +107,10 @@ _REVENUE = {
         ],
     },
     "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+}
+_REVENUE_RULES = {
+    "dependentRequired": {"revenue_minor": ["currency"], "amount": ["currency"]},
+    "not": {"required": ["revenue_minor", "amount"]},
 }
 _TRAITS = {"traits": {**_OBJECT, "description": "Reader traits (country, device, ...)."}}
 
@@ -223,11 +262,14 @@ def openapi_document() -> dict[str, Any]:
         },
         "NativeError": _NATIVE_ERROR,
         "SegmentError": _SEGMENT_ERROR,
-        "NativeEvent": _native_event(
-            "event",
-            {**_TEXT, "description": "Canonical type name, or any other name (custom)."},
-            {**_PROGRESS, **_REVENUE, **_TRAITS},
-        ),
+        "NativeEvent": {
+            **_native_event(
+                "event",
+                {**_TEXT, "description": "Canonical type name, or any other name (custom)."},
+                {**_PROGRESS, **_REVENUE, **_TRAITS},
+            ),
+            **_REVENUE_RULES,
+        },
         "NativeBatch": {
             "type": "object",
             "additionalProperties": False,
@@ -249,9 +291,10 @@ def openapi_document() -> dict[str, Any]:
         "UserBehaviorEvent": _native_event(
             "action", {"enum": [a.value for a in BEHAVIOUR_ACTIONS]}, _TRAITS
         ),
-        "RevenueEvent": _native_event(
-            "action", {"enum": [a.value for a in REVENUE_ACTIONS]}, _REVENUE
-        ),
+        "RevenueEvent": {
+            **_native_event("action", {"enum": [a.value for a in REVENUE_ACTIONS]}, _REVENUE),
+            **_REVENUE_RULES,
+        },
         "SegmentBatch": {
             "type": "object",
             "required": ["batch"],

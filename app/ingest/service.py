@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -211,7 +212,10 @@ def store_events(
             if new:
                 _fill_catalog(session, new, caches)
                 readers = _fill_readers(session, new, now, caches)
-                inserted = insert_events(session, [item.row for item in new])
+                # Sorted by message id: concurrent requests with overlapping messages
+                # (retries) then wait for each other instead of deadlocking (PostgreSQL).
+                rows = sorted((item.row for item in new), key=itemgetter("message_id"))
+                inserted = insert_events(session, rows)
                 updates = [
                     TraitUpdate(item.row["reader_id"], item.row["occurred_at"], *item.traits)
                     for item in new
@@ -225,7 +229,8 @@ def store_events(
                 touch_api_key(session, key.id, now)
             session.commit()
         except BaseException:
-            session.rollback()
+            with suppress(Exception):  # a dead connection cannot roll back; keep the cause
+                session.rollback()
             raise
     if readers is not None:  # only committed readers are cached
         caches.remember_readers(readers.by_user, readers.by_anonymous)

@@ -10,7 +10,13 @@ from data.models.experiments import (
     ExperimentVariant,
 )
 from data.models.jobs import JOB_STATUSES, JobLock, JobRun, JobState
-from data.models.progress import ReaderChapterProgress
+from data.models.progress import (
+    RELEASE_DAY_SECONDS,
+    ReaderChapterProgress,
+    StoryChapterStats,
+    StoryEntryCohort,
+    StoryReaderSummary,
+)
 from data.models.readers import ACQUISITION_SOURCES, AGE_BANDS, DEVICES, Reader
 from data.models.results import Forecast, ForecastPoint, Recommendation
 from data.models.rollups import (
@@ -30,6 +36,7 @@ __all__ = [
     "DEVICES",
     "EXPERIMENT_STATUSES",
     "JOB_STATUSES",
+    "RELEASE_DAY_SECONDS",
     "REVENUE_EVENT_TYPES",
     "ROLES",
     "STORY_STATUSES",
@@ -53,8 +60,11 @@ __all__ = [
     "ReaderChapterProgress",
     "Recommendation",
     "Story",
+    "StoryChapterStats",
     "StoryDaily",
+    "StoryEntryCohort",
     "StoryReaderDaily",
+    "StoryReaderSummary",
     "User",
     "Writer",
     "WriterDaily",

@@ -61,6 +61,7 @@ class Event(Base):
         Index("ix_events_occurred_at", "occurred_at"),
         Index("ix_events_story_id_occurred_at", "story_id", "occurred_at"),
         Index("ix_events_writer_id_occurred_at", "writer_id", "occurred_at"),
+        Index("ix_events_event_type_occurred_at", "event_type", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

@@ -16,19 +16,41 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from data.db import Base
 
+#: A chapter opened at most this long after its publication is a release-day open.
+RELEASE_DAY_SECONDS = 24 * 3600
+
 
 class ReaderChapterProgress(Base):
     """One reader's first open, first completion and unlock of one chapter.
 
     The key is ``(story_id, reader_id, chapter_number)`` (equivalent to ``(chapter_id,
     reader_id)`` through the catalog), so a reader's path through a story is one index
-    range; ``ix_reader_chapter_progress_story_id_chapter_number`` serves per-chapter counts.
+    range; ``ix_reader_chapter_progress_story_id_chapter_number`` serves per-chapter counts and
+    ``ix_reader_chapter_progress_story_id_reader_id_covering`` per-reader paths (both covering).
     Any of the three timestamps may be ``None`` (an unlock without an open, say).
     """
 
     __tablename__ = "reader_chapter_progress"
     __table_args__ = (
-        Index("ix_reader_chapter_progress_story_id_chapter_number", "story_id", "chapter_number"),
+        Index(
+            "ix_reader_chapter_progress_story_id_chapter_number",
+            "story_id",
+            "chapter_number",
+            "first_started_at",
+            "reader_id",
+            "first_completed_at",
+            "unlocked_at",
+        ),
+        # covering copy of the key order: a story's reader paths without table lookups
+        Index(
+            "ix_reader_chapter_progress_story_id_reader_id_covering",
+            "story_id",
+            "reader_id",
+            "chapter_number",
+            "first_started_at",
+            "first_completed_at",
+            "unlocked_at",
+        ),
         Index(
             "ix_reader_chapter_progress_writer_id_reader_id_first_started_at",
             "writer_id",
@@ -45,3 +67,95 @@ class ReaderChapterProgress(Base):
     first_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     first_completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     unlocked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class StoryReaderSummary(Base):
+    """One reader's path through one story, folded from ``reader_chapter_progress``.
+
+    One row per story and reader who opened at least one of its chapters, recomputed from
+    the reader's progress rows whenever they change (``data.progress``), so it always equals
+    a fresh aggregation of ``reader_chapter_progress`` against the catalog:
+
+    - ``first_started_at``: the reader's first chapter open in the story;
+    - ``entry_chapter``: the lowest chapter number opened at ``first_started_at``;
+    - ``first_chapter_started_at``: when they opened chapter 1 (``None``: never);
+    - ``chapters_started``: chapters opened;
+    - ``release_day_starts``: chapters opened within 24 hours of their publication;
+    - ``busiest_day_starts``: the most chapters first opened on one UTC day.
+
+    The reader type (docs/metrics.md) is a pure function of the last three columns.
+    """
+
+    __tablename__ = "story_reader_summary"
+    __table_args__ = (
+        Index(
+            "ix_story_reader_summary_writer_id_first_started_at",
+            "writer_id",
+            "first_started_at",
+            "reader_id",
+        ),
+        Index(
+            "ix_story_reader_summary_reader_id_first_started_at",
+            "reader_id",
+            "first_started_at",
+            "writer_id",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    writer_id: Mapped[int] = mapped_column(Integer)
+    first_started_at: Mapped[datetime] = mapped_column(DateTime)
+    entry_chapter: Mapped[int] = mapped_column(Integer)
+    first_chapter_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    chapters_started: Mapped[int] = mapped_column(Integer)
+    release_day_starts: Mapped[int] = mapped_column(Integer)
+    busiest_day_starts: Mapped[int] = mapped_column(Integer)
+
+
+class StoryChapterStats(Base):
+    """Per-chapter reader counts of one story since it began, folded from
+    ``reader_chapter_progress`` (and ``story_reader_summary``) for every story whose progress
+    changes (``data.progress``): exactly what the unfiltered retention, hook and paywall
+    queries of ``data.queries.retention`` would count live (definitions: docs/metrics.md).
+
+    One row per story and chapter number with any non-zero count; a missing row means zeros:
+
+    - ``readers``: readers who opened the chapter; ``reached``: starting readers who did,
+      and ``reached_release_day`` / ``reached_binge`` / ``reached_catch_up`` by reader type;
+    - ``completers``: readers who completed it while a next chapter is published, with
+      ``next_24h`` / ``next_7d`` of them opening the next chapter within the hook window;
+    - ``paywall_reached`` (opened, unlocked or completed the previous chapter),
+      ``unlocked`` and ``read_without_unlock`` of those.
+    """
+
+    __tablename__ = "story_chapter_stats"
+
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chapter_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    readers: Mapped[int] = mapped_column(Integer, default=0)
+    reached: Mapped[int] = mapped_column(Integer, default=0)
+    reached_release_day: Mapped[int] = mapped_column(Integer, default=0)
+    reached_binge: Mapped[int] = mapped_column(Integer, default=0)
+    reached_catch_up: Mapped[int] = mapped_column(Integer, default=0)
+    completers: Mapped[int] = mapped_column(Integer, default=0)
+    next_24h: Mapped[int] = mapped_column(Integer, default=0)
+    next_7d: Mapped[int] = mapped_column(Integer, default=0)
+    paywall_reached: Mapped[int] = mapped_column(Integer, default=0)
+    unlocked: Mapped[int] = mapped_column(Integer, default=0)
+    read_without_unlock: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StoryEntryCohort(Base):
+    """Entry-chapter cohorts of one story since it began, folded with ``story_chapter_stats``
+    (``data.progress``): of the readers whose first open in the story was ``entry_chapter``
+    (``story_reader_summary.entry_chapter``), how many opened chapter entry +
+    ``chapter_offset``. One row per non-zero count; what ``entry_chapter_cohorts`` shows."""
+
+    __tablename__ = "story_entry_cohorts"
+
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_chapter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chapter_offset: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reached: Mapped[int] = mapped_column(Integer, default=0)

@@ -93,7 +93,20 @@ class StoryReaderDaily(Base):
 
     __tablename__ = "story_reader_daily"
     __table_args__ = (
-        Index("ix_story_reader_daily_writer_id_day", "writer_id", "day"),
+        # covering: per-writer period scans never touch the table (engagement, audience)
+        Index(
+            "ix_story_reader_daily_writer_id_day",
+            "writer_id",
+            "day",
+            "reader_id",
+            "story_id",
+            "chapter_views",
+            "completions",
+            "reading_seconds",
+            "revenue_minor",
+        ),
+        # "was this reader active with this writer before day X" is one index probe
+        Index("ix_story_reader_daily_writer_id_reader_id_day", "writer_id", "reader_id", "day"),
         Index("ix_story_reader_daily_reader_id", "reader_id"),
     )
 

@@ -5,7 +5,8 @@ any event on the scope's stories in it (``story_reader_daily``). Breakdowns coun
 active readers by a trait; readers without that trait count as ``unknown``. A reader is
 *returning* when they were also active on the scope's stories before the period, else
 *new*. The *first-read week* of a reader is the Monday-based week of their first chapter
-open on the scope's stories (``reader_chapter_progress``).
+open on the scope's stories (``story_reader_summary``, folded from
+``reader_chapter_progress``).
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import exists, func, select
+from sqlalchemy import Date, cast, exists, func, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from data.models import Reader, ReaderChapterProgress, StoryReaderDaily
+from data.models import Reader, StoryReaderDaily, StoryReaderSummary
 from data.queries.common import bounds, scoped
 from data.queries.filters import FilterError, Period, Scope
 from data.sql import utc_day, week_start
 
 SRD = StoryReaderDaily
-P = ReaderChapterProgress
+S = StoryReaderSummary
 DIMENSIONS = ("country", "device", "age_band", "acquisition_source")
 UNKNOWN = "unknown"
 BREAKDOWN_COLUMNS = ["value", "readers", "share"]
@@ -39,14 +40,16 @@ def audience_breakdown(
     if dimension not in DIMENSIONS:
         raise FilterError(f"dimension must be one of {', '.join(DIMENSIONS)}")
     trait = func.coalesce(getattr(Reader, dimension), UNKNOWN)
-    statement = scoped(
-        select(trait, func.count(func.distinct(SRD.reader_id)))
-        .select_from(SRD)
-        .outerjoin(Reader, Reader.id == SRD.reader_id)
-        .where(SRD.day.between(period.start, period.end))
-        .group_by(trait),
+    active = scoped(  # distinct readers first: one trait lookup per reader, not per row
+        select(SRD.reader_id).distinct().where(SRD.day.between(period.start, period.end)),
         SRD.writer_id,
         scope,
+    ).subquery()
+    statement = (
+        select(trait, func.count())
+        .select_from(active)
+        .outerjoin(Reader, Reader.id == active.c.reader_id)
+        .group_by(trait)
     )
     result = pd.DataFrame(session.execute(statement).all(), columns=["value", "readers"])
     result["readers"] = result["readers"].astype("int64")
@@ -94,20 +97,27 @@ def weekly_cohorts(session: Session, scope: Scope, period: Period, weeks: int = 
     left out), cohort members active in that week and their ``share``."""
     if weeks < 1:
         raise FilterError("weeks must be at least 1")
-    first = scoped(
-        select(P.reader_id, func.min(P.first_started_at).label("at"))
-        .where(P.first_started_at.is_not(None))
-        .group_by(P.reader_id),
-        P.writer_id,
-        scope,
-    ).subquery()
-    first_week = week_start(utc_day(first.c.at))
     _, end = bounds(period)
     cohort_start = period.start - timedelta(days=period.start.weekday())
-    cohorts = (
-        select(first.c.reader_id, first_week.label("cohort"))
-        .where(first.c.at >= cohort_start, first.c.at < end)
-        .subquery()
+    # A reader's first open on the scope's stories is the earliest of their per-story
+    # first opens; it falls in [cohort_start, end) exactly when they have a story first
+    # open in that window and none before it.
+    earlier = aliased(S)
+    before = select(earlier.reader_id).where(
+        earlier.reader_id == S.reader_id, earlier.first_started_at < cohort_start
+    )
+    if not scope.is_platform:
+        before = before.where(earlier.writer_id == scope.writer_id)
+    first = scoped(
+        select(S.reader_id, func.min(S.first_started_at).label("at"))
+        .where(S.first_started_at >= cohort_start, S.first_started_at < end, ~exists(before))
+        .group_by(S.reader_id),
+        S.writer_id,
+        scope,
+    ).subquery()
+    # a CTE used twice below: both backends materialize it once per statement
+    cohorts = select(first.c.reader_id, week_start(utc_day(first.c.at)).label("cohort")).cte(
+        "cohorts"
     )
     active_week = week_start(SRD.day)
     activity = scoped(
@@ -120,13 +130,16 @@ def weekly_cohorts(session: Session, scope: Scope, period: Period, weeks: int = 
         SRD.writer_id,
         scope,
     )
-    sizes = {
-        _as_date(c): int(n)
-        for c, n in session.execute(
-            select(cohorts.c.cohort, func.count()).group_by(cohorts.c.cohort)
-        ).all()
-    }
-    counts = {(_as_date(c), _as_date(w)): int(n) for c, w, n in session.execute(activity).all()}
+    sizes_by_cohort = select(
+        cohorts.c.cohort, cast(null(), Date).label("week"), func.count()
+    ).group_by(cohorts.c.cohort)
+    sizes: dict[date, int] = {}
+    counts: dict[tuple[date, date], int] = {}
+    for c, w, n in session.execute(union_all(sizes_by_cohort, activity)).all():
+        if w is None:  # a cohort's size
+            sizes[_as_date(c)] = int(n)
+        else:
+            counts[(_as_date(c), _as_date(w))] = int(n)
     records = []
     for cohort in sorted(sizes):
         if cohort < cohort_start or cohort > period.end:

@@ -75,7 +75,16 @@ def reader_engagement(session: Session, scope: Scope, period: Period) -> pd.Data
 def activity_histogram(session: Session, scope: Scope, period: Period) -> pd.DataFrame:
     """How many readers were active on exactly N days of the period: columns
     ``active_days``, ``readers`` (by ``active_days``). The input of the segment counts."""
-    per_reader = _per_reader(scope, period).subquery()
+    days = scoped(
+        select(SRD.reader_id, SRD.day).distinct().where(SRD.day.between(period.start, period.end)),
+        SRD.writer_id,
+        scope,
+    ).subquery()
+    per_reader = (
+        select(days.c.reader_id, func.count().label("active_days"))
+        .group_by(days.c.reader_id)
+        .subquery()
+    )
     rows = session.execute(
         select(per_reader.c.active_days, func.count())
         .group_by(per_reader.c.active_days)
@@ -92,19 +101,76 @@ def most_engaged_readers(
     1..``MAX_LIMIT``."""
     if not 1 <= limit <= MAX_LIMIT:
         raise FilterError(f"limit must be between 1 and {MAX_LIMIT}")
-    per_reader = _per_reader(scope, period).subquery()
+    # Rank on per-(reader, day) sums first (no DISTINCT over stories for every reader),
+    # then count the stories of the ``limit`` winners only.
+    daily = scoped(
+        select(
+            SRD.reader_id,
+            SRD.day,
+            func.sum(SRD.chapter_views).label("chapter_views"),
+            func.sum(SRD.completions).label("completions"),
+            func.sum(SRD.reading_seconds).label("reading_seconds"),
+            func.sum(SRD.revenue_minor).label("revenue"),
+        )
+        .where(SRD.day.between(period.start, period.end))
+        .group_by(SRD.reader_id, SRD.day),
+        SRD.writer_id,
+        scope,
+    ).subquery()
+    d = daily.c
+    per_reader = (
+        select(
+            d.reader_id,
+            func.count().label("active_days"),
+            func.sum(d.chapter_views).label("chapter_views"),
+            func.sum(d.completions).label("completions"),
+            func.sum(d.reading_seconds).label("reading_seconds"),
+            func.sum(d.revenue).label("revenue"),
+            func.max(d.day).label("last_active"),
+        )
+        .group_by(d.reader_id)
+        .subquery()
+    )
     c = per_reader.c
-    rows = session.execute(
-        select(*(c[name] for name in READER_COLUMNS), Reader.country, Reader.device)
-        .outerjoin(Reader, Reader.id == c.reader_id)
+    top = session.execute(
+        select(
+            c.reader_id,
+            c.active_days,
+            c.chapter_views,
+            c.completions,
+            c.reading_seconds,
+            c.revenue,
+            c.last_active,
+        )
         .order_by(
             c.active_days.desc(), c.reading_seconds.desc(), c.chapter_views.desc(), c.reader_id
         )
         .limit(limit)
     ).all()
-    result = _frame([row[:-2] for row in rows])
-    result["country"] = [row[-2] for row in rows]
-    result["device"] = [row[-1] for row in rows]
+    ids = [row[0] for row in top]
+    traits = {
+        reader_id: (country, device)
+        for reader_id, country, device in session.execute(
+            select(Reader.id, Reader.country, Reader.device).where(Reader.id.in_(ids))
+        ).all()
+    }
+    stories = dict(
+        session.execute(
+            scoped(
+                select(SRD.reader_id, func.count(func.distinct(SRD.story_id)))
+                .where(
+                    SRD.reader_id.in_(ids),
+                    SRD.day.between(period.start, period.end),
+                )
+                .group_by(SRD.reader_id),
+                SRD.writer_id,
+                scope,
+            )
+        ).all()
+    )
+    result = _frame([(row[0], row[1], stories.get(row[0], 0), *row[2:]) for row in top])
+    result["country"] = [traits.get(reader_id, (None, None))[0] for reader_id in ids]
+    result["device"] = [traits.get(reader_id, (None, None))[1] for reader_id in ids]
     return result
 
 

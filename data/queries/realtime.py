@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data.db import utcnow
 from data.models import Event, EventType, Story
+from data.sql import utc_minute
 
 ACTIVE_WINDOW = timedelta(minutes=5)
 READING_TYPES = (EventType.CHAPTER_START.value, EventType.CHAPTER_PROGRESS.value)
@@ -102,25 +103,27 @@ def realtime_snapshot(
         [(s, titles.get(s), int(v), int(r)) for s, v, r in top_rows],
         columns=["story_id", "title", "views", "readers"],
     )
-    rows = session.execute(select(e.occurred_at, e.reader_id, e.event_type).where(*in_hour)).all()
-    raw = pd.DataFrame(rows, columns=["at", "reader_id", "event_type"])
+    minute = utc_minute(e.occurred_at)
+    counted = {
+        _naive_minute(at): (int(events), int(readers), int(views))
+        for at, events, readers, views in session.execute(
+            select(
+                minute,
+                func.count(),
+                func.count(func.distinct(e.reader_id)),
+                func.count().filter(e.event_type == EventType.CHAPTER_START.value),
+            )
+            .where(*in_hour)
+            .group_by(minute)
+        ).all()
+    }
     minutes = [hour_start + timedelta(minutes=m) for m in range(60)]
-    if raw.empty:
-        per_minute = pd.DataFrame({"minute": minutes, "events": 0, "readers": 0, "views": 0})
-    else:
-        raw["minute"] = pd.to_datetime(raw["at"]).dt.floor("min")
-        raw["view"] = (raw["event_type"] == EventType.CHAPTER_START.value).astype(int)
-        grouped = raw.groupby("minute").agg(
-            events=("event_type", "size"),
-            readers=("reader_id", "nunique"),
-            views=("view", "sum"),
-        )
-        per_minute = (
-            grouped.reindex(pd.DatetimeIndex(minutes, name="minute"), fill_value=0)
-            .astype("int64")
-            .reset_index()
-        )
-        per_minute["minute"] = minutes
+    per_minute = pd.DataFrame(
+        [(m, *counted.get(m, (0, 0, 0))) for m in minutes],
+        columns=["minute", "events", "readers", "views"],
+    )
+    for name in ("events", "readers", "views"):
+        per_minute[name] = per_minute[name].astype("int64")
     return RealtimeSnapshot(
         as_of=now,
         active_readers=int(active),
@@ -128,5 +131,11 @@ def realtime_snapshot(
         revenue_today=int(revenue),
         signups_today=int(signups),
         top_stories=top_stories,
-        per_minute=per_minute[["minute", "events", "readers", "views"]],
+        per_minute=per_minute,
     )
+
+
+def _naive_minute(value: datetime | str) -> datetime:
+    """A grouped minute as a naive datetime (drivers may return text or an aware value)."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=None, second=0, microsecond=0)

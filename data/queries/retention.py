@@ -1,5 +1,6 @@
 """Chapter retention and drop-off, reader types, next-chapter hooks, paywall conversion
-and entry-chapter cohorts of one story, from ``reader_chapter_progress``.
+and entry-chapter cohorts of one story, from ``reader_chapter_progress`` and its per-reader
+fold ``story_reader_summary`` (starting readers, entry chapters and reader-type inputs).
 
 Definitions (docs/metrics.md, "Retention and drop-off"):
 
@@ -26,14 +27,23 @@ import pandas as pd
 from sqlalchemy import and_, case, func, literal, select, union
 from sqlalchemy.orm import Session, aliased
 
-from data.models import Chapter, ChapterDaily, ReaderChapterProgress, StoryDaily, StoryReaderDaily
+from data.models import (
+    Chapter,
+    ChapterDaily,
+    ReaderChapterProgress,
+    StoryChapterStats,
+    StoryDaily,
+    StoryEntryCohort,
+    StoryReaderDaily,
+    StoryReaderSummary,
+)
 from data.queries.common import bounds, ratio, story_in_scope
 from data.queries.filters import Period, Scope
-from data.sql import latest, seconds_between, utc_day
+from data.sql import latest, seconds_between
 
 P = ReaderChapterProgress
+S = StoryReaderSummary
 READER_TYPES = ("release_day", "binge", "catch_up")
-RELEASE_DAY_SECONDS = 24 * 3600
 RELEASE_DAY_MIN_SHARE = 0.5
 BINGE_MIN_CHAPTERS_PER_DAY = 3
 HOOK_WINDOWS = {"24h": 24 * 3600, "7d": 7 * 24 * 3600}
@@ -60,6 +70,20 @@ PAYWALL_COLUMNS = [
     "read_without_unlock",
     "unlock_revenue",
 ]
+#: The counts ``story_chapter_stats`` stores per story and chapter (data.models.progress).
+STATS_COUNTS = (
+    "readers",
+    "reached",
+    "reached_release_day",
+    "reached_binge",
+    "reached_catch_up",
+    "completers",
+    "next_24h",
+    "next_7d",
+    "paywall_reached",
+    "unlocked",
+    "read_without_unlock",
+)
 ENTRY_COHORT_COLUMNS = ["entry_chapter", "readers", "offset", "reached", "share"]
 
 
@@ -75,18 +99,48 @@ def _chapters(session: Session, story_id: int) -> pd.DataFrame:
 
 
 def _starters(story_id: int, period: Period | None):
-    """Subquery of the story's starting readers (optionally: who opened chapter 1 in the
-    period)."""
-    first = aliased(P)
-    statement = select(first.reader_id).where(
-        first.story_id == story_id,
-        first.chapter_number == 1,
-        first.first_started_at.is_not(None),
+    """``story_reader_summary`` rows of the story's starting readers (optionally: who
+    opened chapter 1 in the period)."""
+    statement = select(S.reader_id).where(
+        S.story_id == story_id, S.first_chapter_started_at.is_not(None)
     )
     if period is not None:
         start, end = bounds(period)
-        statement = statement.where(first.first_started_at >= start, first.first_started_at < end)
+        statement = statement.where(
+            S.first_chapter_started_at >= start, S.first_chapter_started_at < end
+        )
     return statement
+
+
+def retention_counts(
+    session: Session, story_id: int, period: Period | None = None
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Live per-chapter counts of :func:`chapter_retention`: ``(readers, reached)`` by
+    chapter number (chapters with no reader left out)."""
+    starters = _starters(story_id, period).subquery()
+    readers = session.execute(
+        select(P.chapter_number, func.count())
+        .where(P.story_id == story_id, P.first_started_at.is_not(None))
+        .group_by(P.chapter_number)
+    ).all()
+    reached = session.execute(
+        select(P.chapter_number, func.count())
+        .join(starters, starters.c.reader_id == P.reader_id)
+        .where(P.story_id == story_id, P.first_started_at.is_not(None))
+        .group_by(P.chapter_number)
+    ).all()
+    return {int(n): int(c) for n, c in readers}, {int(n): int(c) for n, c in reached}
+
+
+def stored_chapter_stats(session: Session, story_id: int) -> dict[int, dict[str, int]]:
+    """The story's ``story_chapter_stats`` rows by chapter number (``STATS_COUNTS`` each)."""
+    rows = session.execute(
+        select(
+            StoryChapterStats.chapter_number,
+            *(StoryChapterStats.__table__.c[name] for name in STATS_COUNTS),
+        ).where(StoryChapterStats.story_id == story_id)
+    ).all()
+    return {int(row[0]): dict(zip(STATS_COUNTS, map(int, row[1:]), strict=True)) for row in rows}
 
 
 def chapter_retention(
@@ -100,22 +154,12 @@ def chapter_retention(
     if story_in_scope(session, scope, story_id) is None:
         return pd.DataFrame(columns=RETENTION_COLUMNS)
     chapters = _chapters(session, story_id)
-    starters = _starters(story_id, period).subquery()
-    readers = dict(
-        session.execute(
-            select(P.chapter_number, func.count())
-            .where(P.story_id == story_id, P.first_started_at.is_not(None))
-            .group_by(P.chapter_number)
-        ).all()
-    )
-    reached = dict(
-        session.execute(
-            select(P.chapter_number, func.count())
-            .join(starters, starters.c.reader_id == P.reader_id)
-            .where(P.story_id == story_id, P.first_started_at.is_not(None))
-            .group_by(P.chapter_number)
-        ).all()
-    )
+    if period is None:
+        stored = stored_chapter_stats(session, story_id)
+        readers = {n: row["readers"] for n, row in stored.items()}
+        reached = {n: row["reached"] for n, row in stored.items()}
+    else:
+        readers, reached = retention_counts(session, story_id, period)
     result = chapters[["chapter_number", "chapter_id", "title"]].copy()
     result["readers"] = [int(readers.get(n, 0)) for n in result["chapter_number"]]
     result["reached"] = [int(reached.get(n, 0)) for n in result["chapter_number"]]
@@ -130,44 +174,15 @@ def chapter_retention(
     return result[RETENTION_COLUMNS].reset_index(drop=True)
 
 
-def _reader_types(story_id: int):
-    """Subquery ``(reader_id, reader_type)`` for every reader who opened a chapter."""
-    started = P.first_started_at.is_not(None)
-    per_day = (
-        select(P.reader_id, func.count().label("n"))
-        .where(P.story_id == story_id, started)
-        .group_by(P.reader_id, utc_day(P.first_started_at))
-        .subquery()
-    )
-    busiest = (
-        select(per_day.c.reader_id, func.max(per_day.c.n).label("most"))
-        .group_by(per_day.c.reader_id)
-        .subquery()
-    )
-    delay = seconds_between(P.first_started_at, Chapter.published_at)
-    release_day = case(
-        (and_(Chapter.published_at.is_not(None), delay <= RELEASE_DAY_SECONDS), 1), else_=0
-    )
-    counts = (
-        select(
-            P.reader_id,
-            func.count().label("started"),
-            func.sum(release_day).label("release_day"),
-        )
-        .join(Chapter, Chapter.id == P.chapter_id)
-        .where(P.story_id == story_id, started)
-        .group_by(P.reader_id)
-        .subquery()
-    )
-    kind = case(
-        (counts.c.release_day >= counts.c.started * RELEASE_DAY_MIN_SHARE, literal("release_day")),
-        (busiest.c.most >= BINGE_MIN_CHAPTERS_PER_DAY, literal("binge")),
+def _reader_type():
+    """The reader type of a ``story_reader_summary`` row (docs/metrics.md)."""
+    return case(
+        (
+            S.release_day_starts >= S.chapters_started * RELEASE_DAY_MIN_SHARE,
+            literal("release_day"),
+        ),
+        (S.busiest_day_starts >= BINGE_MIN_CHAPTERS_PER_DAY, literal("binge")),
         else_=literal("catch_up"),
-    )
-    return (
-        select(counts.c.reader_id, kind.label("reader_type"))
-        .join(busiest, busiest.c.reader_id == counts.c.reader_id)
-        .subquery()
     )
 
 
@@ -176,10 +191,10 @@ def reader_type_mix(session: Session, scope: Scope, story_id: int) -> pd.DataFra
     order); ``share`` of the story's readers who opened any chapter."""
     if story_in_scope(session, scope, story_id) is None:
         return pd.DataFrame(columns=READER_TYPE_COLUMNS)
-    types = _reader_types(story_id)
+    kind = _reader_type()
     counts = dict(
         session.execute(
-            select(types.c.reader_type, func.count()).group_by(types.c.reader_type)
+            select(kind, func.count()).where(S.story_id == story_id).group_by(kind)
         ).all()
     )
     result = pd.DataFrame(
@@ -193,23 +208,36 @@ def reader_type_mix(session: Session, scope: Scope, story_id: int) -> pd.DataFra
     return result
 
 
+def type_reached_counts(session: Session, story_id: int) -> dict[tuple[str, int], int]:
+    """Live counts of :func:`retention_by_reader_type`: starting readers of each reader type
+    who opened each chapter, by ``(reader_type, chapter_number)`` (zeros left out)."""
+    kind = _reader_type()
+    rows = session.execute(
+        select(kind, P.chapter_number, func.count())
+        .select_from(S)
+        .join(P, and_(P.story_id == S.story_id, P.reader_id == S.reader_id))
+        .where(
+            S.story_id == story_id,
+            S.first_chapter_started_at.is_not(None),
+            P.first_started_at.is_not(None),
+        )
+        .group_by(kind, P.chapter_number)
+    ).all()
+    return {(str(kind), int(number)): int(n) for kind, number, n in rows}
+
+
 def retention_by_reader_type(session: Session, scope: Scope, story_id: int) -> pd.DataFrame:
     """Retention curves per reader type (``TYPE_RETENTION_COLUMNS``): for each type and
     catalog chapter, the type's starting readers who reached it and their share."""
     if story_in_scope(session, scope, story_id) is None:
         return pd.DataFrame(columns=TYPE_RETENTION_COLUMNS)
     chapters = _chapters(session, story_id)["chapter_number"].tolist()
-    types = _reader_types(story_id)
-    starters = _starters(story_id, None).subquery()
-    rows = session.execute(
-        select(types.c.reader_type, P.chapter_number, func.count())
-        .select_from(P)
-        .join(starters, starters.c.reader_id == P.reader_id)
-        .join(types, types.c.reader_id == P.reader_id)
-        .where(P.story_id == story_id, P.first_started_at.is_not(None))
-        .group_by(types.c.reader_type, P.chapter_number)
-    ).all()
-    counts = {(kind, number): int(n) for kind, number, n in rows}
+    stored = stored_chapter_stats(session, story_id)
+    counts = {
+        (kind, number): row[f"reached_{kind}"]
+        for number, row in stored.items()
+        for kind in READER_TYPES
+    }
     records = []
     for kind in READER_TYPES:
         base = counts.get((kind, 1), 0)
@@ -219,14 +247,11 @@ def retention_by_reader_type(session: Session, scope: Scope, story_id: int) -> p
     return pd.DataFrame(records, columns=TYPE_RETENTION_COLUMNS)
 
 
-def hook_rates(
-    session: Session, scope: Scope, story_id: int, period: Period | None = None
-) -> pd.DataFrame:
-    """Next-chapter hook rates (``HOOK_COLUMNS``), one row per catalog chapter that has a
-    published next chapter. ``period`` limits completers to those who completed the
-    chapter in it."""
-    if story_in_scope(session, scope, story_id) is None:
-        return pd.DataFrame(columns=HOOK_COLUMNS)
+def hook_counts(
+    session: Session, story_id: int, period: Period | None = None
+) -> dict[int, tuple[int, int, int]]:
+    """Live counts of :func:`hook_rates`: ``(completers, next_24h, next_7d)`` by chapter
+    number, for chapters with a published next chapter and at least one completer."""
     following = aliased(Chapter)
     then = aliased(P)
     clock = latest(P.first_completed_at, following.published_at)
@@ -261,7 +286,24 @@ def hook_rates(
     if period is not None:
         start, end = bounds(period)
         statement = statement.where(P.first_completed_at >= start, P.first_completed_at < end)
-    counts = {n: (int(c), int(a), int(b)) for n, c, a, b in session.execute(statement).all()}
+    return {int(n): (int(c), int(a), int(b)) for n, c, a, b in session.execute(statement).all()}
+
+
+def hook_rates(
+    session: Session, scope: Scope, story_id: int, period: Period | None = None
+) -> pd.DataFrame:
+    """Next-chapter hook rates (``HOOK_COLUMNS``), one row per catalog chapter that has a
+    published next chapter. ``period`` limits completers to those who completed the
+    chapter in it."""
+    if story_in_scope(session, scope, story_id) is None:
+        return pd.DataFrame(columns=HOOK_COLUMNS)
+    if period is None:
+        counts = {
+            n: (row["completers"], row["next_24h"], row["next_7d"])
+            for n, row in stored_chapter_stats(session, story_id).items()
+        }
+    else:
+        counts = hook_counts(session, story_id, period)
     published = session.execute(
         select(Chapter.number).where(
             Chapter.story_id == story_id, Chapter.published_at.is_not(None)
@@ -280,16 +322,9 @@ def hook_rates(
     return result[HOOK_COLUMNS]
 
 
-def paywall_conversion(session: Session, scope: Scope, story_id: int) -> pd.DataFrame:
-    """One row per paid catalog chapter (``PAYWALL_COLUMNS``) since the story began:
-    ``reached``, ``unlocked``, ``conversion`` = unlocked ÷ reached, readers who opened it
-    without an unlock (subscribers) and the chapter's unlock revenue (minor units)."""
-    if story_in_scope(session, scope, story_id) is None:
-        return pd.DataFrame(columns=PAYWALL_COLUMNS)
-    chapters = _chapters(session, story_id)
-    paid = chapters[chapters["is_paid"].astype(bool)]
-    if paid.empty:
-        return pd.DataFrame(columns=PAYWALL_COLUMNS)
+def paywall_counts(session: Session, story_id: int) -> dict[int, tuple[int, int, int]]:
+    """Live counts of :func:`paywall_conversion` for every chapter number (paid or not):
+    ``(reached, unlocked, read_without_unlock)`` (numbers nobody reached left out)."""
     reach = union(
         select(P.reader_id, P.chapter_number.label("number")).where(P.story_id == story_id),
         select(P.reader_id, (P.chapter_number + 1).label("number")).where(
@@ -313,10 +348,26 @@ def paywall_conversion(session: Session, scope: Scope, story_id: int) -> pd.Data
                 at.chapter_number == reach.c.number,
             ),
         )
-        .where(reach.c.number.in_([int(n) for n in paid["chapter_number"]]))
         .group_by(reach.c.number)
     ).all()
-    counts = {int(n): (int(r), int(u), int(w)) for n, r, u, w in rows}
+    return {int(n): (int(r), int(u), int(w)) for n, r, u, w in rows}
+
+
+def paywall_conversion(session: Session, scope: Scope, story_id: int) -> pd.DataFrame:
+    """One row per paid catalog chapter (``PAYWALL_COLUMNS``) since the story began:
+    ``reached``, ``unlocked``, ``conversion`` = unlocked ÷ reached, readers who opened it
+    without an unlock (subscribers) and the chapter's unlock revenue (minor units)."""
+    if story_in_scope(session, scope, story_id) is None:
+        return pd.DataFrame(columns=PAYWALL_COLUMNS)
+    chapters = _chapters(session, story_id)
+    paid = chapters[chapters["is_paid"].astype(bool)]
+    if paid.empty:
+        return pd.DataFrame(columns=PAYWALL_COLUMNS)
+    stored = stored_chapter_stats(session, story_id)
+    counts = {
+        n: (row["paywall_reached"], row["unlocked"], row["read_without_unlock"])
+        for n, row in stored.items()
+    }
     revenue = dict(
         session.execute(
             select(ChapterDaily.chapter_id, func.sum(ChapterDaily.revenue_unlock_minor))
@@ -372,6 +423,29 @@ def story_revenue_per_reader(
     return float(revenue) / readers if readers else 0.0
 
 
+def entry_cohort_counts(
+    session: Session, story_id: int, max_offset: int | None = None
+) -> dict[tuple[int, int], int]:
+    """Live counts of :func:`entry_chapter_cohorts`: cohort members who opened chapter
+    entry + offset, by ``(entry_chapter, offset)`` (offsets up to ``max_offset``, all when
+    ``None``; zeros left out)."""
+    offset = (P.chapter_number - S.entry_chapter).label("offset")
+    statement = (
+        select(S.entry_chapter, offset, func.count())
+        .select_from(S)
+        .join(P, and_(P.story_id == S.story_id, P.reader_id == S.reader_id))
+        .where(
+            S.story_id == story_id,
+            P.first_started_at.is_not(None),
+            P.chapter_number >= S.entry_chapter,
+        )
+        .group_by(S.entry_chapter, offset)
+    )
+    if max_offset is not None:
+        statement = statement.where(P.chapter_number - S.entry_chapter <= max_offset)
+    return {(int(e), int(o)): int(n) for e, o, n in session.execute(statement).all()}
+
+
 def entry_chapter_cohorts(
     session: Session, scope: Scope, story_id: int, max_offset: int = 10
 ) -> pd.DataFrame:
@@ -381,36 +455,15 @@ def entry_chapter_cohorts(
     their ``share`` of the cohort. Offsets past the story's last chapter are left out."""
     if story_in_scope(session, scope, story_id) is None:
         return pd.DataFrame(columns=ENTRY_COHORT_COLUMNS)
-    started = P.first_started_at.is_not(None)
-    firsts = (
-        select(P.reader_id, func.min(P.first_started_at).label("at"))
-        .where(P.story_id == story_id, started)
-        .group_by(P.reader_id)
-        .subquery()
-    )
-    first_row = aliased(P)
-    entry = (
-        select(firsts.c.reader_id, func.min(first_row.chapter_number).label("entry"))
-        .join(
-            first_row,
-            and_(
-                first_row.story_id == story_id,
-                first_row.reader_id == firsts.c.reader_id,
-                first_row.first_started_at == firsts.c.at,
-            ),
-        )
-        .group_by(firsts.c.reader_id)
-        .subquery()
-    )
-    offset = (P.chapter_number - entry.c.entry).label("offset")
-    rows = session.execute(
-        select(entry.c.entry, offset, func.count())
-        .join(entry, entry.c.reader_id == P.reader_id)
-        .where(P.story_id == story_id, started, P.chapter_number >= entry.c.entry)
-        .where(P.chapter_number - entry.c.entry <= max_offset)
-        .group_by(entry.c.entry, offset)
-    ).all()
-    counts = {(int(e), int(o)): int(n) for e, o, n in rows}
+    stored = StoryEntryCohort
+    counts = {
+        (int(e), int(o)): int(n)
+        for e, o, n in session.execute(
+            select(stored.entry_chapter, stored.chapter_offset, stored.reached).where(
+                stored.story_id == story_id, stored.chapter_offset <= max_offset
+            )
+        ).all()
+    }
     last = max((int(n) for n in _chapters(session, story_id)["chapter_number"]), default=0)
     records = []
     for entry_chapter in sorted({e for e, _ in counts}):

@@ -164,7 +164,8 @@ def test_acknowledged_events_survive_sigkilled_workers(
         thread.join(timeout=180)
     assert len(killed) == len(KILL_AFTER)
     workers = _children(master)
-    assert len(workers) == 2 and not set(workers) & set(killed)  # the master respawned them
+    assert len(workers) == 2  # the master respawned the killed workers
+    assert not set(workers) & set(killed)
     assert len(acknowledged) == CLIENTS * BATCHES * EVENTS
     stored = events_of(app)  # fails if any message id is stored twice
     assert acknowledged <= set(stored)

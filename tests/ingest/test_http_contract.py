@@ -113,6 +113,9 @@ def test_a_write_key_cannot_read_data(client: FlaskClient, write_key: str) -> No
     for path in ("/", "/admin/platform", "/_dash-layout", "/_dash-dependencies"):
         response = client.get(path, headers={**bearer(write_key), "Accept": "application/json"})
         assert response.status_code == 401, path
+    # The read API recognises the key and refuses it: writing is all a write key can do.
+    response = client.get("/api/v1/writers/1/overview", headers=bearer(write_key))
+    assert response.status_code in (401, 403)
 
 
 def test_the_api_needs_no_csrf_token(client: FlaskClient, write_key: str) -> None:

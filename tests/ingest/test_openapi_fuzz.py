@@ -1,6 +1,7 @@
 """Schemathesis fuzzes every ingest operation from ``/api/openapi.json`` against a live
 server and finds no 5xx and no response (status, content type, headers, body) that the
-document does not describe. Bounded: a fixed seed, few examples per operation."""
+document does not describe. Bounded: a fixed seed, few examples per operation
+(``LEGATO_FUZZ_EXAMPLES``, default 10, raises it for a longer run)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_schemathesis_finds_no_server_errors_or_contract_violations(
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
-        os.environ.get("LEGATO_FUZZ_EXAMPLES", "25"),
+        os.environ.get("LEGATO_FUZZ_EXAMPLES", "10"),
         "--seed",
         "20260301",
         "--workers",
@@ -64,5 +65,4 @@ def test_schemathesis_finds_no_server_errors_or_contract_violations(
         check=False,
     )
     output = result.stdout + result.stderr
-    print(output[-3000:])
     assert result.returncode == 0, output[-6000:]

@@ -118,7 +118,7 @@ def test_navigation_depends_on_role(platform) -> None:
     writer_nav = [item.href for item in nav_items_for(WRITER)]
     admin_nav = [item.href for item in nav_items_for(ADMIN)]
     assert writer_nav == ["/"]
-    assert admin_nav == ["/", "/admin/platform"]
+    assert admin_nav == ["/", "/admin/platform", "/admin/experiments"]
     assert writer_picker(platform, WRITER, 2) == ([], None)
     options, value = writer_picker(platform, ADMIN, 2)
     assert value == 2
