@@ -205,7 +205,7 @@ _ERRORS = {
     "413": "Body larger than the endpoint's limit, before or after gzip (payload_too_large).",
     "415": "Not application/json, or a Content-Encoding other than gzip.",
     "429": "The write key's rate limit is exhausted; see Retry-After (rate_limited).",
-    "503": "The database is locked or unavailable; nothing was stored; see Retry-After.",
+    "503": "The database is locked, busy or unavailable; nothing was stored; see Retry-After.",
 }
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 

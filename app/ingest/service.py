@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from app.auth.api_keys import find_active_key
 from app.ingest.caches import IngestCaches
 from app.ingest.errors import unauthorized, unavailable
+from app.ingest.gate import NO_GATE, GateTimeout, WriteGate
 from app.ingest.validation import Accepted, Parsed, Rejected
 from data.ingest_writes import (
     ReaderIds,
@@ -187,15 +188,33 @@ def _fill_catalog(session: Session, items: list[Accepted], caches: IngestCaches)
             row["writer_id"] = story_writer.get(row["story_id"])
 
 
+@contextmanager
+def _gate(gate: WriteGate) -> Iterator[None]:
+    try:
+        with gate.hold():
+            yield
+    except GateTimeout as error:
+        raise unavailable(
+            "The database is busy with other writes; nothing was stored. Retry the same request.",
+            RETRY_AFTER_UNAVAILABLE,
+        ) from error
+
+
 def store_events(
-    session: Session, key: WriteKey, parsed: Parsed, now: datetime, caches: IngestCaches
+    session: Session,
+    key: WriteKey,
+    parsed: Parsed,
+    now: datetime,
+    caches: IngestCaches,
+    gate: WriteGate = NO_GATE,
 ) -> IngestResult:
     """Store ``parsed.accepted`` for ``key`` and commit (see the module docstring).
 
-    Reads (dedupe lookup, catalog, known readers) come before the first write, so the
-    database's write lock is held only for the inserts and the commit. Raises
-    ``IngestError`` 503 when the database is locked or unavailable (the transaction is
-    rolled back; the client retries the same request)."""
+    Reads (dedupe lookup, catalog) come before the writes, and the writes through the
+    commit run inside ``gate`` (``app.ingest.gate``: SQLite writers take turns without
+    polling), so the database's write lock is held only for the inserts and the commit.
+    Raises ``IngestError`` 503 when the database is locked, busy or unavailable (the
+    transaction is rolled back; the client retries the same request)."""
     unique, repeated = _dedupe(parsed.accepted)
     readers = None
     touch = caches.key_needs_touch(key.id)
@@ -208,26 +227,28 @@ def store_events(
                 # must not overwrite newer traits), so look the duplicates up first.
                 stored = existing_message_ids(session, key.source, message_ids)
                 new = [item for item in unique if item.row["message_id"] not in stored]
-            inserted = 0
             if new:
                 _fill_catalog(session, new, caches)
-                readers = _fill_readers(session, new, now, caches)
-                # Sorted by message id: concurrent requests with overlapping messages
-                # (retries) then wait for each other instead of deadlocking (PostgreSQL).
-                rows = sorted((item.row for item in new), key=itemgetter("message_id"))
-                inserted = insert_events(session, rows)
-                updates = [
-                    TraitUpdate(item.row["reader_id"], item.row["occurred_at"], *item.traits)
-                    for item in new
-                    if item.traits is not None and item.row["reader_id"] is not None
-                ]
-                apply_reader_traits(session, updates, now)
-            stored_before: list[str] = []
-            if inserted < len(unique):  # some were stored already: say which
-                stored_before = stored_message_ids(session, key.source, message_ids, now)
-            if touch:
-                touch_api_key(session, key.id, now)
-            session.commit()
+            # Sorted by message id: concurrent requests with overlapping messages (retries)
+            # then wait for each other instead of deadlocking (PostgreSQL).
+            rows = sorted((item.row for item in new), key=itemgetter("message_id"))
+            with _gate(gate):
+                inserted = 0
+                if new:
+                    readers = _fill_readers(session, new, now, caches)
+                    inserted = insert_events(session, rows)
+                    updates = [
+                        TraitUpdate(item.row["reader_id"], item.row["occurred_at"], *item.traits)
+                        for item in new
+                        if item.traits is not None and item.row["reader_id"] is not None
+                    ]
+                    apply_reader_traits(session, updates, now)
+                stored_before: list[str] = []
+                if inserted < len(unique):  # some were stored already: say which
+                    stored_before = stored_message_ids(session, key.source, message_ids, now)
+                if touch:
+                    touch_api_key(session, key.id, now)
+                session.commit()
         except BaseException:
             with suppress(Exception):  # a dead connection cannot roll back; keep the cause
                 session.rollback()

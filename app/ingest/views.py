@@ -55,6 +55,7 @@ Parser = Callable[[Any, int, Clock, str], Parsed]
 
 
 CACHES_KEY = "legato.ingest_caches"
+GATE_KEY = "legato.ingest_gate"
 
 
 def ingest_caches() -> IngestCaches:
@@ -111,7 +112,9 @@ def _ingest(max_bytes: int, parse: Parser) -> Response:
                 "see errors for each field.",
                 errors=parsed.all_errors(),
             )
-        result = store_events(session, key, parsed, received_at, ingest_caches())
+        result = store_events(
+            session, key, parsed, received_at, ingest_caches(), current_app.extensions[GATE_KEY]
+        )
     body = result.as_json()
     if _segment_flavour():
         body = {"success": True, **body}

@@ -147,6 +147,20 @@ def test_create_start_traffic_and_results(dash_duo, server) -> None:
         }
         for i in range(150)
     ]
+    # The extra treatment readers convert like the assigned ones, so the lift stays large
+    # (treatment ~50% vs control ~10%) whatever the experiment's random salt does.
+    events += [
+        {
+            "message_id": f"unlock-extra-{i}",
+            "event": "chapter_unlock",
+            "user_id": f"extra-{i}",
+            "story_id": 10,
+            "chapter_id": 101,
+            "revenue_minor": 199,
+            "currency": "USD",
+        }
+        for i in range(0, 150, 2)
+    ]
     result = call(f"{base}/api/v1/events/track-batch", key, {"batch": events})
     assert result["accepted"] == len(events), result
     with get_database(server).session() as session:  # the experiment_exposures job

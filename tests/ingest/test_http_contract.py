@@ -8,8 +8,10 @@ stored when a request was refused.
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -22,6 +24,8 @@ from flask.testing import FlaskClient
 
 from app.auth.api_keys import revoke_api_key
 from app.database import get_database
+from app.ingest.gate import WriteGate
+from app.ingest.views import GATE_KEY
 from data.models import ApiKey
 from tests.factories import ACCOUNTS, ADMIN_PASSWORD
 from tests.ingest.conftest import basic, bearer, events_of, make_ingest_app, new_key
@@ -425,6 +429,22 @@ def test_a_locked_database_is_503_with_retry_after(
     # The retry succeeds and stores the event once.
     assert client.post(TRACK, json=event("locked"), headers=bearer(write_key)).status_code == 200
     assert set(events_of(ingest_app)) == {"locked"}
+
+
+def test_a_busy_write_gate_is_503(ingest_app: Flask, client: FlaskClient, write_key: str) -> None:
+    gate = ingest_app.extensions[GATE_KEY]
+    assert gate.path is not None  # SQLite: ingest writers take turns through the gate
+    ingest_app.extensions[GATE_KEY] = WriteGate(gate.path, timeout=0.2)
+    holder = os.open(gate.path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another process's writer, as far as the app can tell
+    try:
+        response = client.post(TRACK, json=event("gated"), headers=bearer(write_key))
+    finally:
+        os.close(holder)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert native_error(response)["code"] == "unavailable"
+    assert client.post(TRACK, json=event("gated"), headers=bearer(write_key)).status_code == 200
 
 
 def test_an_unreachable_database_is_503(tmp_path: Path, sqlite_url: str) -> None:
