@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import BigInteger, Connection, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -84,6 +84,21 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def sync_id_sequence(bind: Connection | Session, table: str, column: str = "id") -> None:
+    """After rows were inserted with explicit ids, move PostgreSQL's id sequence of
+    ``table`` past the largest id so later inserts that let the database choose the id do
+    not collide. A no-op on SQLite (its rowid already continues after the maximum)."""
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    if dialect.name != "postgresql":
+        return
+    bind.execute(
+        text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+            f"COALESCE((SELECT max({column}) FROM {table}), 0) + 1, false)"
+        )
+    )
 
 
 def is_postgres(engine_or_session: Engine | Session) -> bool:

@@ -39,6 +39,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from data.db import sync_id_sequence
 from data.models import (
     ACQUISITION_SOURCES,
     AGE_BANDS,
@@ -1281,6 +1282,7 @@ def _write_platform(connection: Connection, platform: DemoPlatform, chunk_rows: 
     }
     for model, name, columns in _CATALOG:
         connection.execute(insert(model.__table__), _records(frames[name], list(columns)))
+    sync_id_sequence(connection, "readers")  # readers created later (ingest) get new ids
     connection.commit()
     # Rows of the next chunk are built in a worker thread while the database inserts the
     # current one (the SQLite and psycopg drivers release the GIL while executing).

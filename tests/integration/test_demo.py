@@ -408,3 +408,19 @@ def test_demo_accounts(session: Session) -> None:
     again = create_demo_accounts(session)
     assert [account[0] for account in again] == ["admin@legato.demo", "writer1@legato.demo"]
     assert scalar(session, select(func.count()).select_from(User)) == 3
+
+
+def test_readers_created_after_the_demo_get_fresh_ids(session) -> None:
+    """The demo inserts readers with explicit ids; a reader created afterwards with a
+    database-chosen id must not collide (PostgreSQL's sequence is moved past them)."""
+    from sqlalchemy import func, select
+
+    from data.demo import generate_demo_platform
+    from data.models import Reader
+
+    generate_demo_platform(session, seed=3, scale=0.005, days=14)
+    highest = session.scalar(select(func.max(Reader.id)))
+    newcomer = Reader(user_id="after-demo-reader")
+    session.add(newcomer)
+    session.commit()
+    assert newcomer.id > highest
