@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.database import get_database
@@ -19,9 +20,9 @@ from tests.factories import build_small_platform
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-@pytest.fixture
-def app(sqlite_url: str, tmp_path) -> Flask:
-    """A fresh app (own database, own instance folder) with the small platform loaded."""
+def make_test_app(sqlite_url: str, tmp_path, load: Callable[[Session], None]) -> Flask:
+    """A fresh app (own database, own instance folder) whose database ``load`` fills
+    (``load`` commits)."""
     flask_app = create_app(
         {
             "APP_ENV": "test",
@@ -33,7 +34,18 @@ def app(sqlite_url: str, tmp_path) -> Flask:
         }
     )
     with get_database(flask_app).session() as session:
-        build_small_platform(session, datetime.now(UTC).date())
+        load(session)
+    return flask_app
+
+
+@pytest.fixture
+def app(sqlite_url: str, tmp_path) -> Flask:
+    """A fresh app with the small platform loaded."""
+    flask_app = make_test_app(
+        sqlite_url,
+        tmp_path,
+        lambda session: build_small_platform(session, datetime.now(UTC).date()),
+    )
     yield flask_app
     get_database(flask_app).engine.dispose()
 

@@ -9,31 +9,24 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.auth.api_keys import create_api_key, revoke_api_key
 from app.database import get_database
 from tests.factories import ACCOUNTS, ADMIN_PASSWORD, WRITER_PASSWORD, add_accounts
+from tests.integration.conftest import make_test_app
 from tests.metrics_fixtures import STORY_10_ENGAGEMENT, build_metrics_platform
 
 ALL = "start=2026-01-05&end=2026-03-05"
 
 
+def _load_metrics_platform(session) -> None:
+    build_metrics_platform(session)
+    add_accounts(session)
+    session.commit()
+
+
 @pytest.fixture
 def app(sqlite_url: str, tmp_path) -> Flask:
-    flask_app = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": sqlite_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "test-secret-key",
-            "LOG_LEVEL": "WARNING",
-            "TESTING": True,
-        }
-    )
-    with get_database(flask_app).session() as session:
-        build_metrics_platform(session)
-        add_accounts(session)
-        session.commit()
+    flask_app = make_test_app(sqlite_url, tmp_path, _load_metrics_platform)
     yield flask_app
     get_database(flask_app).engine.dispose()
 
