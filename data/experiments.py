@@ -734,7 +734,11 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
             ev.c.read_seconds,
             ev.c.chapter_id,
         )
-        .where(ev.c.event_type.in_(relevant), ev.c.occurred_at >= first)
+        .where(
+            ev.c.event_type.in_(relevant),
+            utc_day(ev.c.occurred_at) >= first.date(),  # ix_events_event_type_occurred_day
+            ev.c.occurred_at >= first,
+        )
         .cte("metric_events")
         .prefix_with("MATERIALIZED")
     )

@@ -26,7 +26,7 @@ Purging raw events never removes progress rows (the same contract as the daily r
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, delete, func, insert, or_, select, tuple_
@@ -123,8 +123,8 @@ def update_reader_progress(
     if ranges is not None:
         if not ranges:
             return 0
-        bounds = [(datetime.combine(a, time.min), datetime.combine(b, time.min)) for a, b in ranges]
-        conditions.append(or_(*(and_(e.occurred_at >= a, e.occurred_at < b) for a, b in bounds)))
+        day = utc_day(e.occurred_at)  # ix_events_event_type_occurred_day
+        conditions.append(or_(*(and_(day >= a, day < b) for a, b in ranges)))
     columns: dict[str, ColumnElement[Any]] = {
         "story_id": Chapter.story_id,
         "reader_id": e.reader_id,

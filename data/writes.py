@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter, methodcaller
 from typing import Any
@@ -40,11 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
 from data.db import utcnow
 from data.models import (
@@ -58,12 +55,12 @@ from data.models import (
     WriterDaily,
 )
 from data.progress import update_reader_progress
+from data.sql import utc_day
 
 __all__ = [
     "ROLLUP_SAFETY_LAG",
     "ROLLUP_WATERMARK",
     "affected_days_since",
-    "day_of",
     "get_rollup_watermark",
     "insert_events",
     "rebuild_rollups",
@@ -86,32 +83,6 @@ _EVENT_COLUMNS = frozenset(c.name for c in _EVENTS.columns)
 _DEDUPE_KEY = ("source", "message_id")
 # Without this, SQLAlchemy does not keep the driver's rowcount for INSERTs (psycopg: -1).
 _ROWCOUNT = {"preserve_rowcount": True}
-
-
-# --------------------------------------------------------------------------- day bucketing
-
-
-class day_of(FunctionElement[date]):  # noqa: N801  (reads like the SQL function it renders)
-    """The UTC calendar day of a naive-UTC ``DateTime`` expression, typed ``Date``.
-
-    Renders ``date(x)`` on SQLite (an ISO ``'YYYY-MM-DD'`` string, which a ``Date``
-    column stores as is and SQLAlchemy reads back as :class:`datetime.date`) and
-    ``CAST(x AS DATE)`` elsewhere (PostgreSQL).
-    """
-
-    type = Date()
-    name = "day_of"
-    inherit_cache = True
-
-
-@compiles(day_of)
-def _day_of_default(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
-
-
-@compiles(day_of, "sqlite")
-def _day_of_sqlite(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
 
 
 # --------------------------------------------------------------------------- event insert
@@ -317,19 +288,10 @@ def _day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def _as_datetime(day: date) -> datetime:
-    return datetime.combine(day, time.min)
-
-
 def _events_in(ranges: list[tuple[date, date]]) -> ColumnElement[bool]:
-    """Events whose ``occurred_at`` falls in any range (range predicates use the index)."""
-    occurred = _EVENTS.c.occurred_at
-    return or_(
-        *(
-            and_(occurred >= _as_datetime(first), occurred < _as_datetime(after))
-            for first, after in ranges
-        )
-    )
+    """Events whose ``occurred_at`` falls in any range of days (``ix_events_occurred_day``)."""
+    day = utc_day(_EVENTS.c.occurred_at)
+    return or_(*(and_(day >= first, day < after) for first, after in ranges))
 
 
 def _rows_in(table: Table, ranges: list[tuple[date, date]]) -> ColumnElement[bool]:
@@ -380,7 +342,7 @@ def _fill_stage(
     e = _EVENTS.c
     # Day first: SQLite then scans the table instead of walking the story_id index.
     keys: dict[str, ColumnElement[Any]] = {
-        "day": day_of(e.occurred_at),
+        "day": utc_day(e.occurred_at),
         "story_id": e.story_id,
         "reader_id": e.reader_id,
         "chapter_id": e.chapter_id,
@@ -498,7 +460,7 @@ def affected_days_since(session: Session, after_event_id: int) -> tuple[set[date
     if max_id is None:
         return set(), after_event_id
     days = session.execute(
-        select(day_of(e.occurred_at)).distinct().where(e.id > after_event_id, e.id <= max_id)
+        select(utc_day(e.occurred_at)).distinct().where(e.id > after_event_id, e.id <= max_id)
     ).scalars()
     return set(days), int(max_id)
 
@@ -558,7 +520,7 @@ def rollup_new_events(
     if max_id is None:
         return 0
     days = session.execute(
-        select(day_of(e.occurred_at)).distinct().where(e.id > watermark, e.id <= max_id)
+        select(utc_day(e.occurred_at)).distinct().where(e.id > watermark, e.id <= max_id)
     ).scalars()
     written = rebuild_rollups(session, set(days), reporting_currency=reporting_currency)
     if settled_id is not None:

@@ -9,7 +9,7 @@ Dashboards that need the same numbers call the same ``data.queries`` functions a
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -389,8 +389,14 @@ def comparison_section(
     )
 
 
-def realtime_section(session: Session, now: datetime | None = None) -> dict[str, Any]:
-    snap = realtime.realtime_snapshot(session, now)
+def realtime_section(
+    session: Session, now: datetime | None = None, *, max_future_seconds: int = 3600
+) -> dict[str, Any]:
+    """Real-time platform metrics (``max_future_seconds``: the ingest's
+    ``INGEST_MAX_FUTURE_SECONDS``, see ``data.queries.realtime``)."""
+    snap = realtime.realtime_snapshot(
+        session, now, max_future=timedelta(seconds=max_future_seconds)
+    )
     return jsonable(
         {
             "as_of": snap.as_of,

@@ -27,7 +27,7 @@ from datetime import date
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -196,7 +196,9 @@ def _found(result: dict[str, Any] | None, what: str) -> dict[str, Any]:
 def realtime(session: Session, principal: Principal) -> dict[str, Any]:
     if not principal.scope.is_platform:
         raise ApiError(403, "Real-time platform metrics need a platform key or an admin.")
-    return sections.realtime_section(session)
+    return sections.realtime_section(
+        session, max_future_seconds=current_app.config["INGEST_MAX_FUTURE_SECONDS"]
+    )
 
 
 @blueprint.get("/stats/top-content")

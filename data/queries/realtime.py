@@ -1,7 +1,10 @@
 """Real-time platform metrics (admins) from a short, indexed window of raw events.
 
-Every query is a range scan of ``ix_events_occurred_at`` over at most the current UTC day
-(definitions: docs/metrics.md, "Real-time"): *active readers* = distinct readers with any
+Every query is a range scan of an ``events`` index over a short window (definitions:
+docs/metrics.md, "Real-time"). Windows ending now read ``ix_events_received_at``: an
+event whose ``occurred_at`` is in the window was received at most ``max_future`` (the
+ingest's ``INGEST_MAX_FUTURE_SECONDS``) before the window opens. The "today" totals read
+``ix_events_event_type_occurred_day``. *active readers* = distinct readers with any
 event in the last 5 minutes; *reading now* = distinct readers with a ``chapter_start`` or
 ``chapter_progress`` in the last 5 minutes; *most-read stories* = chapter opens per story
 in the last hour; *revenue today* / *signups today* = since 00:00 UTC; the per-minute
@@ -11,7 +14,8 @@ series covers the last 60 whole minutes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, or_, select
@@ -19,9 +23,11 @@ from sqlalchemy.orm import Session
 
 from data.db import utcnow
 from data.models import Event, EventType, Story
-from data.sql import utc_minute
+from data.sql import utc_day, utc_minute
 
 ACTIVE_WINDOW = timedelta(minutes=5)
+#: The ingest's default ``INGEST_MAX_FUTURE_SECONDS``.
+DEFAULT_MAX_FUTURE = timedelta(hours=1)
 READING_TYPES = (EventType.CHAPTER_START.value, EventType.CHAPTER_PROGRESS.value)
 REVENUE_TYPES = (
     EventType.CHAPTER_UNLOCK.value,
@@ -51,20 +57,26 @@ def realtime_snapshot(
     *,
     top: int = 10,
     reporting_currency: str = "USD",
+    max_future: timedelta = DEFAULT_MAX_FUTURE,
 ) -> RealtimeSnapshot:
     """The metrics of the module docstring at ``now`` (default: the current UTC time).
-    Events after ``now`` are ignored."""
+    Events after ``now`` are ignored. ``max_future`` is how far ahead of its
+    ``received_at`` an event's ``occurred_at`` may be (the ingest's limit): events beyond
+    it are outside the windows' index scans."""
     now = now or utcnow()
     e = Event.__table__.c
-    recent = e.occurred_at > now - ACTIVE_WINDOW
-    upto = e.occurred_at <= now
+
+    def occurred_since(start: datetime, *, strictly: bool = False) -> tuple[Any, ...]:
+        """``start`` (<) <= occurred_at <= now, bounded on the received_at index."""
+        after = e.occurred_at > start if strictly else e.occurred_at >= start
+        return (e.received_at >= start - max_future, after, e.occurred_at <= now)
+
     active, reading = session.execute(
         select(
             func.count(func.distinct(e.reader_id)),
             func.count(func.distinct(e.reader_id)).filter(e.event_type.in_(READING_TYPES)),
-        ).where(recent, upto)
+        ).where(*occurred_since(now - ACTIVE_WINDOW, strictly=True))
     ).one()
-    midnight = datetime.combine(now.date(), time.min)
     revenue, signups = session.execute(
         select(
             func.coalesce(
@@ -76,13 +88,13 @@ def realtime_snapshot(
             ),
             func.count().filter(e.event_type == EventType.SIGNUP.value),
         ).where(
-            e.occurred_at >= midnight,
-            upto,
             e.event_type.in_((*REVENUE_TYPES, EventType.SIGNUP.value)),
+            utc_day(e.occurred_at) == now.date(),
+            e.occurred_at <= now,
         )
     ).one()
     hour_start = now.replace(second=0, microsecond=0) - timedelta(minutes=59)
-    in_hour = (e.occurred_at >= hour_start, upto)
+    in_hour = occurred_since(hour_start)
     top_rows = session.execute(
         select(
             e.story_id,

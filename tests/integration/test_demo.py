@@ -42,7 +42,8 @@ from data.models import (
     Writer,
     WriterDaily,
 )
-from data.writes import ROLLUP_WATERMARK, day_of, rollup_new_events
+from data.sql import utc_day
+from data.writes import ROLLUP_WATERMARK, rollup_new_events
 
 END = date(2026, 11, 24)  # a Tuesday; events cover the days before it
 GENRES = {"fantasy", "romance", "sci-fi", "mystery", "horror", "thriller", "litrpg", "historical"}
@@ -321,7 +322,7 @@ def test_generate_inserts_the_platform_and_consistent_rollups(session: Session) 
         session, Event.revenue_minor, Event.story_id, "chapter_unlock", "tip", "subscribe"
     )
     story_reader_days = (
-        select(Event.story_id, day_of(Event.occurred_at), Event.reader_id)
+        select(Event.story_id, utc_day(Event.occurred_at), Event.reader_id)
         .where(Event.story_id.is_not(None), Event.reader_id.is_not(None))
         .distinct()
         .subquery()
@@ -342,7 +343,7 @@ def test_generate_inserts_the_platform_and_consistent_rollups(session: Session) 
     assert busiest.unique_readers == scalar(
         session,
         select(func.count(distinct(Event.reader_id))).where(
-            Event.writer_id == 1, day_of(Event.occurred_at) == busiest.day
+            Event.writer_id == 1, utc_day(Event.occurred_at) == busiest.day
         ),
     )
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,10 +22,10 @@ from data.models import (
     StoryReaderDaily,
     WriterDaily,
 )
+from data.sql import utc_day
 from data.writes import (
     ROLLUP_WATERMARK,
     affected_days_since,
-    day_of,
     get_rollup_watermark,
     insert_events,
     rebuild_rollups,
@@ -255,19 +255,19 @@ def loaded(session: Session) -> Session:
     return session
 
 
-# --------------------------------------------------------------------------- day_of
+# --------------------------------------------------------------------------- utc_day
 
 
-def test_day_of_renders_per_dialect() -> None:
-    expression = day_of(Event.__table__.c.occurred_at)
+def test_utc_day_renders_per_dialect() -> None:
+    expression = utc_day(Event.__table__.c.occurred_at)
     assert str(expression.compile(dialect=sqlite.dialect())) == "date(events.occurred_at)"
     assert (
         str(expression.compile(dialect=postgresql.dialect())) == "CAST(events.occurred_at AS DATE)"
     )
 
 
-def test_day_of_reads_back_as_date(loaded: Session) -> None:
-    days = loaded.execute(select(day_of(Event.occurred_at)).distinct()).scalars().all()
+def test_utc_day_reads_back_as_date(loaded: Session) -> None:
+    days = loaded.execute(select(utc_day(Event.occurred_at)).distinct()).scalars().all()
     assert sorted(days) == [D1, D2]
     assert all(type(day) is date for day in days)
 
@@ -480,3 +480,20 @@ def test_rollup_new_events_waits_for_recent_events_to_settle(loaded: Session) ->
     loaded.commit()
     assert get_rollup_watermark(loaded) == max_event_id(loaded)
     assert rollup_new_events(loaded, now=now + timedelta(minutes=10)) == 0
+
+
+def test_day_queries_use_the_events_day_indexes(loaded: Session) -> None:
+    """The rollup's day filter spells the indexed expression, so the database searches
+    ``ix_events_occurred_day`` instead of scanning every event (an expression index serves
+    only queries with the same expression). PostgreSQL is told not to prefer a sequential
+    scan of the tiny fixture table, so its plan shows whether the index can be used."""
+    day = utc_day(Event.occurred_at)
+    statement = select(func.count()).where(day >= D1, day < D2)
+    compiled = statement.compile(loaded.get_bind(), compile_kwargs={"literal_binds": True})
+    if loaded.get_bind().dialect.name == "sqlite":
+        explain = f"EXPLAIN QUERY PLAN {compiled}"
+    else:
+        loaded.execute(text("SET LOCAL enable_seqscan = off"))
+        explain = f"EXPLAIN {compiled}"
+    plan = " ".join(str(row) for row in loaded.execute(text(explain)))
+    assert "ix_events_occurred_day" in plan, plan
