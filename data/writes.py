@@ -12,6 +12,7 @@ from its ``occurred_at``, whenever it arrived. Metric definitions are in docs/me
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +20,9 @@ from functools import lru_cache
 from operator import itemgetter, methodcaller
 from typing import Any
 
+import orjson
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     Connection,
@@ -125,6 +128,16 @@ class _CompiledInsert:
     processors: tuple[_Processor, ...]
 
 
+def json_text(value: Any) -> str:
+    """``value`` as compact JSON text, UTF-8 characters unescaped (what the JSON columns
+    store). orjson writes it; values orjson refuses (integers beyond 64 bits, which the
+    ingest's exact parser can produce) fall back to the standard library."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _is_iso_datetime(function: Callable[[Any], Any]) -> bool:
     try:
         return all(function(sample) == _ISO(sample) for sample in _ISO_SAMPLES)
@@ -148,7 +161,10 @@ def _compiled_insert(dialect: Dialect, columns: tuple[str, ...]) -> _CompiledIns
         raise NotImplementedError("escaped bind names are not supported")
     processors = []
     for name in columns:
-        function = _EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        column_type = _EVENTS.c[name].type
+        function = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if function is not None and isinstance(column_type, JSON):
+            function = json_text  # same JSON text, written by orjson
         if function is not None:
             processors.append(_Processor(name, function, _is_iso_datetime(function)))
     positional = bool(compiled.positional)

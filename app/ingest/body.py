@@ -10,9 +10,9 @@ Contract of :func:`read_json_body`:
   decompression (the decompressor stops at the limit, so a gzip bomb is refused after
   ``max_bytes + 1`` bytes of output, never expanded); either overflow is 413
   ``payload_too_large`` with a message naming the limit.
-- The body must be UTF-8 JSON (no ``NaN``/``Infinity``): else 400 ``invalid_json`` with
-  the parser's position. Nesting deeper than Python's JSON parser allows is 400
-  ``nesting_too_deep``; free-form objects are checked again, field by field, with
+- The body must be UTF-8 JSON (no ``NaN``/``Infinity``, no unpaired surrogate escapes):
+  else 400 ``invalid_json`` with the parser's position. Nesting deeper than the parser
+  allows (1,024 levels) is 400 ``nesting_too_deep``; free-form objects are checked again, field by field, with
   :data:`MAX_NESTING` (see ``validation``).
 """
 
@@ -22,6 +22,8 @@ import json
 import re
 import zlib
 from typing import IO, Any
+
+import orjson
 
 from app.ingest.errors import IngestError
 
@@ -36,6 +38,11 @@ MAX_BATCH_EVENTS = 2500
 MAX_NESTING = 10
 
 _MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+#: Maps every ASCII digit to ``0`` and every other byte to ``.``: a body has a run of 20
+#: digits (possibly an integer beyond 64 bits, see :func:`parse_json`) when its translation
+#: contains :data:`_DIGIT_RUN` (translate + find: ~20x faster than a regular expression).
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+_DIGIT_RUN = b"0" * 20
 
 
 def describe_bytes(limit: int) -> str:
@@ -49,6 +56,24 @@ def _too_large(limit: int, what: str) -> IngestError:
         "payload_too_large",
         f"The {what} is larger than the limit of {describe_bytes(limit)} for this endpoint.",
     )
+
+
+def _unpaired_surrogate() -> IngestError:
+    return IngestError(
+        400, "invalid_json", "The JSON body contains an unpaired Unicode surrogate escape."
+    )
+
+
+def _too_deep() -> IngestError:
+    return IngestError(400, "nesting_too_deep", "The JSON body is nested too deeply to parse.")
+
+
+def _not_utf8(data: bytes) -> IngestError | None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return IngestError(400, "invalid_json", f"The request body is not UTF-8 ({error.reason}).")
+    return None
 
 
 def _reject_constant(name: str) -> Any:
@@ -82,28 +107,40 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
 
 
 def parse_json(data: bytes) -> Any:
-    """Parse a UTF-8 JSON document (400 ``invalid_json`` / ``nesting_too_deep``)."""
+    """Parse a UTF-8 JSON document (400 ``invalid_json`` / ``nesting_too_deep``).
+
+    orjson parses (several times faster than the standard library, which matters at
+    batch sizes); a body with a run of 20 or more digits goes to the standard library
+    instead, because orjson reads integers beyond 64 bits as floats and such a value must
+    be kept exactly as sent."""
     if not data.strip():
         raise IngestError(400, "invalid_json", "The request body is empty; send a JSON object.")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            400, "invalid_json", f"The request body is not UTF-8 ({error.reason})."
-        ) from None
+    if data.translate(_DIGITS_AS_ZERO).find(_DIGIT_RUN) < 0:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            message = str(error)
+            if (problem := _not_utf8(data)) is not None:
+                raise problem from None
+            if "surrogate" in message:
+                raise _unpaired_surrogate() from None
+            if "depth limit" in message:
+                raise _too_deep() from None
+            raise IngestError(
+                400, "invalid_json", f"The request body is not valid JSON: {message}."
+            ) from None
+    if (problem := _not_utf8(data)) is not None:
+        raise problem
+    text = data.decode("utf-8")
     try:
         document = json.loads(text, parse_constant=_reject_constant)
         if _MAYBE_SURROGATE.search(text):  # escaped emoji, or a lone surrogate?
             json.dumps(document, ensure_ascii=False).encode("utf-8")
         return document
     except UnicodeEncodeError:
-        raise IngestError(
-            400, "invalid_json", "The JSON body contains an unpaired Unicode surrogate escape."
-        ) from None
+        raise _unpaired_surrogate() from None
     except RecursionError:
-        raise IngestError(
-            400, "nesting_too_deep", "The JSON body is nested too deeply to parse."
-        ) from None
+        raise _too_deep() from None
     except ValueError as error:
         raise IngestError(
             400, "invalid_json", f"The request body is not valid JSON: {error}."

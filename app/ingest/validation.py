@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
+
 from app.ingest import segment
 from app.ingest.body import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_NESTING, describe_bytes
 from app.ingest.errors import FieldError, IngestError
@@ -122,6 +124,9 @@ REQUIRED_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     EventType.TIP: (("writer_id", "story_id"), ("revenue_minor",), ("currency",)),
     EventType.SUBSCRIBE: (("writer_id", "story_id"), ("revenue_minor",), ("currency",)),
 }
+
+#: ``REQUIRED_FIELDS`` keyed by plain strings (faster lookups on the hot path).
+_REQUIRED_BY_TYPE = {str(name): columns for name, columns in REQUIRED_FIELDS.items()}
 
 _COMMON_NATIVE_FIELDS = frozenset(
     {
@@ -232,19 +237,21 @@ class Parsed:
 
 
 class _Item:
-    """Collects the errors of one message; ``where`` is ``batch[3]`` or ``""``."""
+    """Collects the errors of one message: a single-message body (``index`` ``None``) or
+    batch item ``index`` (field paths ``batch[3].name``, built only when one fails)."""
 
-    __slots__ = ("errors", "where")
+    __slots__ = ("errors", "index")
 
-    def __init__(self, where: str) -> None:
-        self.where = where
+    def __init__(self, index: int | None = None) -> None:
+        self.index = index
         self.errors: list[FieldError] = []
 
     def fail(self, name: str, message: str) -> None:
-        if not self.where:
+        if self.index is None:
             self.errors.append(FieldError(name or "body", message))
         else:
-            self.errors.append(FieldError(f"{self.where}.{name}" if name else self.where, message))
+            where = f"batch[{self.index}]"
+            self.errors.append(FieldError(f"{where}.{name}" if name else where, message))
 
 
 # --------------------------------------------------------------------------- field checks
@@ -335,6 +342,11 @@ def _timestamp(item: _Item, value: Any, name: str) -> datetime | None:
         item.fail(name, f"must be an ISO 8601 date-time string, not {_kind(value)}")
         return None
     try:
+        # Fast path: extended-format date-times in UTC ("…T…Z" / "…T…+00:00").
+        if value[10:11] == "T" and (value[-6:] == "+00:00" or value[-1:] == "Z"):
+            parsed = datetime.fromisoformat(value[: -6 if value[-1] == "0" else -1])
+            if parsed.tzinfo is None:
+                return parsed
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is not None:
             offset = parsed.utcoffset()
@@ -398,13 +410,24 @@ def _too_deep(node: Any, levels_left: int) -> list[str | int] | None:
     return None
 
 
+def _within(node: dict[str, Any] | list[Any], levels_left: int) -> bool:
+    """Whether no container inside ``node`` is nested more than ``levels_left`` deeper
+    (the quick yes/no; :func:`_too_deep` finds the path for the message)."""
+    for child in node.values() if type(node) is dict else node:
+        if (type(child) is dict or type(child) is list) and (
+            levels_left == 0 or not _within(child, levels_left - 1)
+        ):
+            return False
+    return True
+
+
 def _object(item: _Item, value: Any, name: str) -> dict[str, Any] | None:
     if value is None:
         return None
     if type(value) is not dict:
         item.fail(name, f"must be an object, not {_kind(value)}")
         return None
-    if value:
+    if value and not _within(value, MAX_NESTING - 1):
         path = _too_deep(value, MAX_NESTING - 1)
         if path is not None:
             shown = name + "".join(f"[{p}]" if type(p) is int else f".{p}" for p in path)
@@ -500,8 +523,11 @@ def _trait_columns(item: _Item, traits: Mapping[str, Any], name: str) -> dict[st
 
 def _require(item: _Item, row: Mapping[str, Any], names: Mapping[str, str]) -> None:
     event_type = row["event_type"]
-    for alternatives in REQUIRED_FIELDS.get(event_type, ()):
-        if all(row[column] is None for column in alternatives):
+    for alternatives in _REQUIRED_BY_TYPE.get(event_type, ()):
+        for column in alternatives:
+            if row[column] is not None:
+                break
+        else:
             others = [names[column] for column in alternatives[1:]]
             hint = f" (or {' or '.join(others)})" if others else ""
             item.fail(names[alternatives[0]], f"is required for {event_type} events{hint}")
@@ -565,14 +591,13 @@ def _native_item(
     sent_at = batch_sent_at if value is None else _timestamp(item, value, "sent_at")
     client_time = _timestamp(item, get("timestamp"), "timestamp")
     occurred_at = _occurred(item, clock, client_time, sent_at, "timestamp")
-    ids = []
-    for name in ("writer_id", "story_id", "chapter_id"):
-        value = get(name)
-        ids.append(
-            value
-            if value is None or (type(value) is int and 0 < value <= MAX_ID)
-            else _identifier(item, value, name)
-        )
+    writer_id, story_id, chapter_id = get("writer_id"), get("story_id"), get("chapter_id")
+    if writer_id is not None and not (type(writer_id) is int and 0 < writer_id <= MAX_ID):
+        writer_id = _identifier(item, writer_id, "writer_id")
+    if story_id is not None and not (type(story_id) is int and 0 < story_id <= MAX_ID):
+        story_id = _identifier(item, story_id, "story_id")
+    if chapter_id is not None and not (type(chapter_id) is int and 0 < chapter_id <= MAX_ID):
+        chapter_id = _identifier(item, chapter_id, "chapter_id")
     value = get("progress_pct")
     progress_pct = (
         value
@@ -615,9 +640,9 @@ def _native_item(
         "user_id": user_id,
         "anonymous_id": anonymous_id,
         "reader_id": None,
-        "writer_id": ids[0],
-        "story_id": ids[1],
-        "chapter_id": ids[2],
+        "writer_id": writer_id,
+        "story_id": story_id,
+        "chapter_id": chapter_id,
         "occurred_at": occurred_at,
         "received_at": clock.received_at,
         "read_seconds": read_seconds,
@@ -627,7 +652,7 @@ def _native_item(
         "properties": properties,
         "context": context,
     }
-    if event_type in REQUIRED_FIELDS or event_type == EventType.EXPERIMENT_EXPOSURE:
+    if event_type in _REQUIRED_BY_TYPE or event_type == EventType.EXPERIMENT_EXPOSURE:
         _require(item, row, _NATIVE_NAMES)
         if item.errors:
             return None
@@ -789,7 +814,7 @@ ItemParser = Callable[[_Item, Any, int], Accepted | None]
 
 
 def _single(document: Any, parse: ItemParser) -> Parsed:
-    item = _Item("")
+    item = _Item()
     accepted = parse(item, document, 0)
     if accepted is None:
         raise IngestError(
@@ -802,7 +827,11 @@ def _single(document: Any, parse: ItemParser) -> Parsed:
 
 
 def _item_size(data: Any) -> int:
-    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    """Bytes of ``data`` as compact UTF-8 JSON (how the per-event limit is measured)."""
+    try:
+        return len(orjson.dumps(data))
+    except TypeError:  # an integer beyond 64 bits (parsed exactly by the fallback parser)
+        return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def _batch(
@@ -839,7 +868,7 @@ def _batch(
     measure = body_size > MAX_EVENT_BYTES
     parsed = Parsed()
     for index, data in enumerate(batch):
-        item = _Item(f"batch[{index}]")
+        item = _Item(index)
         if measure and (size := _item_size(data)) > MAX_EVENT_BYTES:
             item.fail(
                 "",
@@ -878,7 +907,7 @@ def parse_native_batch(document: Any, body_size: int, clock: Clock, source: str)
     sent_at = None
     if type(document) is dict:
         unknown = set(document) - {"batch", "sent_at", "writeKey"}
-        envelope = _Item("")
+        envelope = _Item()
         for name in sorted(unknown):
             envelope.fail(name, "is not a field of this endpoint (see /api/openapi.json)")
         sent_at = _timestamp(envelope, document.get("sent_at"), "sent_at")
@@ -910,7 +939,7 @@ def parse_segment_batch(document: Any, body_size: int, clock: Clock, source: str
     to items without their own; batch-level ``context`` is merged under each item's."""
     sent_at = context = None
     if type(document) is dict:
-        envelope = _Item("")
+        envelope = _Item()
         sent_at = _timestamp(envelope, document.get("sentAt"), "sentAt")
         context = _object(envelope, document.get("context"), "context")
         if envelope.errors:
