@@ -110,13 +110,21 @@ class _Processor:
     function: Callable[[Any], Any]
     iso_datetime: bool  # function(value) == value.isoformat(" ", "microseconds")
 
-    def apply(self, values: Sequence[Any]) -> list[Any]:
+    def apply(self, values: list[Any]) -> list[Any]:
         """Processed values; ``None`` stays NULL (also for JSON columns)."""
         if self.iso_datetime and set(map(type, values)) == {datetime}:
-            formatted = list(map(_ISO, values))
+            if values.count(values[0]) == len(values):  # one stamp, e.g. received_at
+                formatted = [_ISO(values[0])] * len(values)
+            else:
+                formatted = list(map(_ISO, values))
             if set(map(len, formatted)) == {_ISO_LENGTH}:  # no UTC offsets: all naive
                 return formatted
         function = self.function
+        if function is json_text:
+            try:  # the common case in one pass; json_text handles what orjson refuses
+                return [None if value is None else _orjson_text(value) for value in values]
+            except TypeError:
+                pass
         return [None if value is None else function(value) for value in values]
 
 
@@ -126,6 +134,10 @@ class _CompiledInsert:
     keys: tuple[str, ...]  # parameter order (positional) or names (named paramstyles)
     positional: bool
     processors: tuple[_Processor, ...]
+
+
+def _orjson_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def json_text(value: Any) -> str:
@@ -175,10 +187,12 @@ def _compiled_insert(dialect: Dialect, columns: tuple[str, ...]) -> _CompiledIns
 def _columns_of(rows: Sequence[dict[str, Any]]) -> tuple[tuple[str, ...], bool]:
     """The columns named by ``rows`` (first-seen order) and whether every row names all
     of them. Rejects unknown names and ``id`` with ``ValueError``."""
-    first = rows[0].keys()
-    uniform = all(row.keys() == first for row in rows)
+    first = tuple(rows[0])
+    # Same keys in the same order (how rows built alike look); other orders count as
+    # non-uniform, which only takes the slower path.
+    uniform = all(tuple(row) == first for row in rows)
     if uniform:
-        names = tuple(first)
+        names = first
     else:
         seen: dict[str, None] = {}
         for row in rows:
@@ -199,16 +213,14 @@ def _parameters(
     keys = compiled.keys
     if not compiled.positional and uniform and not compiled.processors:
         return list(rows)
-    if uniform and len(keys) > 1:
-        records = list(map(itemgetter(*keys), rows))
+    if uniform:
+        columns = [list(map(itemgetter(key), rows)) for key in keys]
     else:
-        records = [tuple(row.get(key) for key in keys) for row in rows]
-    if compiled.processors:
-        columns: list[Sequence[Any]] = list(zip(*records, strict=True))
-        for processor in compiled.processors:
-            index = keys.index(processor.column)
-            columns[index] = processor.apply(columns[index])
-        records = list(zip(*columns, strict=True))
+        columns = [[row.get(key) for row in rows] for key in keys]
+    for processor in compiled.processors:
+        index = keys.index(processor.column)
+        columns[index] = processor.apply(columns[index])
+    records = list(zip(*columns, strict=True))
     if compiled.positional:
         return records
     return [dict(zip(keys, record, strict=True)) for record in records]

@@ -156,6 +156,18 @@ def read_json_body(
     """Read, check and parse a request body (see the module docstring).
 
     Returns ``(document, decompressed_size)``."""
+    data = read_body(stream, content_type, content_encoding, max_bytes)
+    return parse_json(data), len(data)
+
+
+def read_body(
+    stream: IO[bytes],
+    content_type: str | None,
+    content_encoding: str | None,
+    max_bytes: int,
+) -> bytes:
+    """Read and check a request body (media type, encoding, limits; see the module
+    docstring) and return it decompressed, not yet parsed (:func:`parse_json`)."""
     mimetype = (content_type or "").split(";", 1)[0].strip().lower()
     if mimetype != "application/json":
         shown = mimetype or "none"
@@ -174,4 +186,4 @@ def read_json_body(
     data = _read_limited(stream, max_bytes)
     if encoding == "gzip":
         data = gunzip_limited(data, max_bytes)
-    return parse_json(data), len(data)
+    return data

@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.database import get_database
-from app.ingest.body import MAX_BATCH_BYTES, MAX_EVENT_BYTES, read_json_body
+from app.ingest.body import MAX_BATCH_BYTES, MAX_EVENT_BYTES, parse_json, read_body
 from app.ingest.caches import IngestCaches
 from app.ingest.errors import IngestError
 from app.ingest.openapi import openapi_document
@@ -41,6 +41,7 @@ from app.ingest.validation import (
     NativeEndpoint,
     Parsed,
     parse_native_batch,
+    parse_native_batch_body,
     parse_native_event,
     parse_segment_batch,
     parse_segment_message,
@@ -52,6 +53,8 @@ blueprint = Blueprint("ingest", __name__)
 
 # (document, decompressed size, clock, source) -> Parsed
 Parser = Callable[[Any, int, Clock, str], Parsed]
+# (decompressed body, clock, source, JSON parser) -> Parsed, or None: use the Parser
+FastParser = Callable[[bytes, Clock, str, Callable[[bytes], Any]], Parsed | None]
 
 
 CACHES_KEY = "legato.ingest_caches"
@@ -78,8 +81,8 @@ def _presented_header_key() -> str | None:
     return None
 
 
-def _read_body(max_bytes: int) -> tuple[Any, int]:
-    return read_json_body(
+def _read_body(max_bytes: int) -> bytes:
+    return read_body(
         request.stream,
         request.headers.get("Content-Type"),
         request.headers.get("Content-Encoding"),
@@ -87,23 +90,33 @@ def _read_body(max_bytes: int) -> tuple[Any, int]:
     )
 
 
-def _ingest(max_bytes: int, parse: Parser) -> Response:
-    """The one request flow of every ingest endpoint (see the module docstring)."""
+def _ingest(max_bytes: int, parse: Parser, fast: FastParser | None = None) -> Response:
+    """The one request flow of every ingest endpoint (see the module docstring).
+
+    ``fast``, when given, validates the raw body in one typed pass and returns ``None``
+    when the body needs ``parse`` (which then names every problem)."""
     received_at = utcnow()
     clock = Clock(received_at, timedelta(seconds=current_app.config["INGEST_MAX_FUTURE_SECONDS"]))
     presented = _presented_header_key()
+    body: bytes | None = None
     document: Any = None
-    size = 0
     if presented is None:  # the Segment convention: writeKey in the body
-        document, size = _read_body(max_bytes)
+        body = _read_body(max_bytes)
+        document = parse_json(body)
         if isinstance(document, dict) and isinstance(document.get("writeKey"), str):
             presented = document["writeKey"]
     with get_database().session() as session:
         key = authenticate(session, presented)
         check_rate_limit(key.id)
-        if document is None:
-            document, size = _read_body(max_bytes)
-        parsed = parse(document, size, clock, key.source)
+        if body is None:
+            body = _read_body(max_bytes)
+        parsed = None
+        if fast is not None and document is None:
+            parsed = fast(body, clock, key.source, parse_json)
+        if parsed is None:
+            if document is None:
+                document = parse_json(body)
+            parsed = parse(document, len(body), clock, key.source)
         if not parsed.accepted:
             raise IngestError(
                 400,
@@ -133,8 +146,12 @@ def _segment_single(call: str) -> Parser:
     )
 
 
-def _route(rule: str, endpoint: str, max_bytes: int, parse: Parser) -> None:
-    blueprint.add_url_rule(rule, endpoint, lambda: _ingest(max_bytes, parse), methods=["POST"])
+def _route(
+    rule: str, endpoint: str, max_bytes: int, parse: Parser, fast: FastParser | None = None
+) -> None:
+    blueprint.add_url_rule(
+        rule, endpoint, lambda: _ingest(max_bytes, parse, fast), methods=["POST"]
+    )
 
 
 for _path, _native in (
@@ -149,7 +166,13 @@ for _path, _native in (
         MAX_EVENT_BYTES,
         _native_single(_native),
     )
-_route("/api/v1/events/track-batch", "native_track_batch", MAX_BATCH_BYTES, parse_native_batch)
+_route(
+    "/api/v1/events/track-batch",
+    "native_track_batch",
+    MAX_BATCH_BYTES,
+    parse_native_batch,
+    parse_native_batch_body,
+)
 for _call in ("track", "identify", "page", "screen", "group", "alias"):
     _route(f"/v1/{_call}", f"segment_{_call}", MAX_EVENT_BYTES, _segment_single(_call))
 _route("/v1/batch", "segment_batch", MAX_BATCH_BYTES, parse_segment_batch)
@@ -158,8 +181,12 @@ _route("/v1/import", "segment_import", MAX_BATCH_BYTES, parse_segment_batch)
 
 @blueprint.get("/api/openapi.json")
 def openapi() -> Response:
-    """The OpenAPI 3 document of the ingest API (public)."""
-    return jsonify(openapi_document())
+    """The OpenAPI 3.1 document (public). The composition root registers the builder of
+    the document of every API as ``app.extensions["legato.api_document"]``
+    (``app.api_document.init_api_document``, so ingest imports no other API); without one,
+    the ingest API's own document."""
+    build = current_app.extensions.get("legato.api_document", openapi_document)
+    return jsonify(build())
 
 
 def _error_response(error: IngestError) -> Response:
