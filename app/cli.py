@@ -241,13 +241,18 @@ def jobs_list() -> None:
 @click.argument("name")
 def jobs_run(name: str) -> None:
     """Run one job now and wait for it."""
-    from app.jobs.registry import JOBS
+    from app.jobs.registry import JOBS, JobSettings
     from app.jobs.runner import JobLocked, run_job
 
     if name not in JOBS:
         raise click.ClickException(f"unknown job '{name}'; known jobs: {', '.join(JOBS)}")
     try:
-        result = run_job(get_database().sessions, name, trigger="cli")
+        result = run_job(
+            get_database().sessions,
+            name,
+            trigger="cli",
+            settings=JobSettings.from_config(current_app.config),
+        )
     except JobLocked as error:
         raise click.ClickException(str(error)) from error
     except (OperationalError, ProgrammingError) as error:

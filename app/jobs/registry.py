@@ -1,10 +1,12 @@
-"""The job functions. Each takes a session, does its work idempotently, and returns the
-number of rows it wrote; the runner commits, records the run and holds the lock."""
+"""The job functions. Each takes a session and the :class:`JobSettings`, does its work
+idempotently, and returns the number of rows it wrote; the runner commits, records the
+run and holds the lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,13 +15,32 @@ from data.writes import rollup_new_events
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    """The app settings jobs depend on (read from the app config by the caller)."""
+
+    reporting_currency: str = "USD"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> JobSettings:
+        return cls(reporting_currency=str(config.get("REPORTING_CURRENCY", "USD")))
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """A job: its function, what it does, and how often the scheduler runs it."""
 
     name: str
-    function: Callable[[Session], int]
+    function: Callable[[Session, JobSettings], int]
     description: str
     interval_seconds: int
+
+
+def _rollups(session: Session, settings: JobSettings) -> int:
+    return rollup_new_events(session, reporting_currency=settings.reporting_currency)
+
+
+def _experiment_exposures(session: Session, _settings: JobSettings) -> int:
+    return fold_exposure_events(session)
 
 
 JOBS: dict[str, JobSpec] = {
@@ -27,14 +48,14 @@ JOBS: dict[str, JobSpec] = {
     for spec in (
         JobSpec(
             "rollups",
-            rollup_new_events,
+            _rollups,
             "Fold new raw events into the daily writer/story/chapter rollups "
             "(recomputes only the days the new events touch).",
             60,
         ),
         JobSpec(
             "experiment_exposures",
-            fold_exposure_events,
+            _experiment_exposures,
             "Fold experiment_exposure events sent through ingest into experiment_exposures "
             "(the assignment API records its exposures directly).",
             60,

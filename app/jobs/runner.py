@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs.registry import JOBS
+from app.jobs.registry import JOBS, JobSettings
 from data.db import utcnow
 from data.models import JobLock, JobRun
 
@@ -83,9 +83,11 @@ def run_job(
     *,
     trigger: str = "manual",
     params: dict[str, Any] | None = None,
+    settings: JobSettings | None = None,
 ) -> RunResult:
-    """Run ``job_name`` once (see the module docstring). Raises ``UnknownJob`` and
-    ``JobLocked``; a failure inside the job is recorded and returned, not raised."""
+    """Run ``job_name`` once (see the module docstring) with ``settings`` (default: the
+    defaults of :class:`JobSettings`). Raises ``UnknownJob`` and ``JobLocked``; a failure
+    inside the job is recorded and returned, not raised."""
     spec = JOBS.get(job_name)
     if spec is None:
         raise UnknownJob(job_name)
@@ -103,7 +105,7 @@ def run_job(
     status, rows, error = "succeeded", 0, None
     try:
         with sessions() as session:
-            rows = int(spec.function(session) or 0)
+            rows = int(spec.function(session, settings or JobSettings()) or 0)
             session.commit()
     except Exception as exc:  # recorded on the run, never lost
         status, error = "failed", "".join(traceback.format_exception_only(exc)).strip()

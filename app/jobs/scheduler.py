@@ -14,7 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from app.database import get_database
-from app.jobs.registry import JOBS
+from app.jobs.registry import JOBS, JobSettings
 from app.jobs.runner import JobLocked, run_job
 
 logger = logging.getLogger("legato.jobs")
@@ -23,7 +23,12 @@ EXTENSION_KEY = "legato.scheduler"
 
 def _scheduled_run(app: Flask, job_name: str) -> None:
     try:
-        run_job(get_database(app).sessions, job_name, trigger="scheduler")
+        run_job(
+            get_database(app).sessions,
+            job_name,
+            trigger="scheduler",
+            settings=JobSettings.from_config(app.config),
+        )
     except JobLocked:
         logger.info("job %s skipped: running elsewhere", job_name)
 

@@ -163,3 +163,43 @@ def test_commands_on_an_empty_database_explain_what_to_do(tmp_path) -> None:
     result = bare.test_cli_runner().invoke(args=["users", "list"])
     assert result.exit_code != 0
     assert "db upgrade" in result.output
+
+
+def test_rollup_job_reports_in_the_configured_currency(tmp_path, sqlite_url: str) -> None:
+    """The rollup job counts revenue in REPORTING_CURRENCY (events in other currencies add
+    nothing to revenue), whether run from the CLI or the scheduler (same settings)."""
+    from datetime import datetime
+
+    from data.models import Writer, WriterDaily
+    from data.writes import insert_events
+    from tests.integration.conftest import make_test_app
+
+    def load(session) -> None:
+        session.add(Writer(id=1, handle="w", display_name="W", joined_at=datetime(2026, 1, 1)))
+        at = datetime(2026, 3, 2, 9)
+        insert_events(
+            session,
+            [
+                {
+                    "source": "t",
+                    "message_id": f"tip-{currency}",
+                    "event_type": "tip",
+                    "event_name": "tip",
+                    "writer_id": 1,
+                    "occurred_at": at,
+                    "received_at": at,
+                    "revenue_minor": amount,
+                    "currency": currency,
+                }
+                for currency, amount in (("EUR", 700), ("USD", 300))
+            ],
+        )
+        session.commit()
+
+    flask_app = make_test_app(sqlite_url, tmp_path, load)
+    flask_app.config["REPORTING_CURRENCY"] = "EUR"
+    result = flask_app.test_cli_runner().invoke(args=["jobs", "run", "rollups"])
+    assert result.exit_code == 0, result.output
+    with get_database(flask_app).session() as session:
+        daily = session.scalars(select(WriterDaily)).one()
+        assert (daily.tips, daily.revenue_tip_minor) == (2, 700)
