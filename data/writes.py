@@ -168,7 +168,8 @@ def _compiled_insert(dialect: Dialect, columns: tuple[str, ...]) -> _CompiledIns
             f"insert_events supports sqlite and postgresql, not {dialect.name}"
         )
     statement = statement.on_conflict_do_nothing(index_elements=list(_DEDUPE_KEY))
-    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+    # for_executemany: no RETURNING of the new ids (PostgreSQL would compute and drop them)
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
     if compiled.escaped_bind_names:  # plain column names never need escaping
         raise NotImplementedError("escaped bind names are not supported")
     processors = []
