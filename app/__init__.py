@@ -16,6 +16,7 @@ from flask import Flask, jsonify
 from flask_bootstrap import Bootstrap5
 from sqlalchemy import text
 
+from app.api_document import init_api_document
 from app.auth import init_auth
 from app.config import load_config
 from app.database import get_database, init_database
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_ingest(server)  # after init_auth: exempts its blueprint from the CSRF extension
     init_read_api(server)  # GET-only /api/v1 metrics; authenticates by read key or session
     init_experiments_api(server)  # likewise (write-key authenticated)
+    init_api_document(server)  # /api/openapi.json: the ingest, read and assignment APIs
 
     @server.get("/healthz")
     def health():  # public: load balancers and `make run` probe it

@@ -134,6 +134,10 @@ def load_config(
         "INGEST_MAX_FUTURE_SECONDS": _as_int(
             "INGEST_MAX_FUTURE_SECONDS", env.get("INGEST_MAX_FUTURE_SECONDS", "3600"), 0, 7 * 86400
         ),
+        # Dash background callbacks (exports): local processes + diskcache by default; a
+        # Celery broker (and result backend, default the broker) spreads them over workers.
+        "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", "").strip(),
+        "CELERY_RESULT_BACKEND": env.get("CELERY_RESULT_BACKEND", "").strip(),
         # Cookies: HttpOnly + SameSite=Lax always, Secure in production (HTTPS only).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

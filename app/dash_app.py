@@ -15,7 +15,24 @@ from dash import Dash
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks import admin_experiments, admin_platform, overview, shell
+from app.background import CELERY_EXTENSION_KEY, celery_app_of, make_background_manager
+from app.jobs.console import EXTENSION_KEY as JOB_CONSOLE_KEY
+from app.jobs.console import JobConsole
+from callbacks import (
+    admin_access,
+    admin_experiments,
+    admin_jobs,
+    admin_platform,
+    admin_realtime,
+    audience,
+    export,
+    growth,
+    overview,
+    revenue,
+    shell,
+    stories,
+    story,
+)
 from components.pages import PAGES
 from components.shell import layout as shell_layout
 
@@ -24,12 +41,29 @@ STYLESHEETS = (
     "/bootstrap/static/css/bootstrap.min.css",
     "/bootstrap/static/css/font/bootstrap-icons.min.css",
 )
-CALLBACK_MODULES = (shell, overview, admin_platform, admin_experiments)
+CALLBACK_MODULES = (
+    shell,
+    overview,
+    stories,
+    story,
+    audience,
+    revenue,
+    growth,
+    export,
+    admin_platform,
+    admin_realtime,
+    admin_experiments,
+    admin_access,
+)
 EXTENSION_KEY = "legato.dash"
 
 
 def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
-    """Mount the dashboards on ``server`` at ``/`` and return the Dash app."""
+    """Mount the dashboards on ``server`` at ``/`` and return the Dash app. Background
+    callbacks (exports) run on ``app.background.make_background_manager``'s manager."""
+    background = make_background_manager(server.config)
+    if (celery_app := celery_app_of(background)) is not None:
+        server.extensions[CELERY_EXTENSION_KEY] = celery_app
     app = Dash(
         __name__,
         server=server,
@@ -43,6 +77,7 @@ def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
         suppress_callback_exceptions=False,
         serve_locally=True,
         compress=False,
+        background_callback_manager=background,
     )
     for page in PAGES:
         dash.register_page(
@@ -57,5 +92,9 @@ def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
     app.layout = shell_layout
     for module in CALLBACK_MODULES:
         module.register(app, sessions)
+    # The Jobs page starts jobs through the console (callbacks may not import app.jobs).
+    console = JobConsole(sessions, server.config)
+    server.extensions[JOB_CONSOLE_KEY] = console
+    admin_jobs.register(app, sessions, console)
     server.extensions[EXTENSION_KEY] = app
     return app

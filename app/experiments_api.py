@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -33,7 +34,7 @@ from app.database import get_database
 from app.ingest.errors import IngestError
 from app.ingest.service import authenticate, database_errors
 from data.db import utcnow
-from data.experiments import get_experiment, record_exposure, sticky_variant
+from data.experiments import KEY_PATTERN, get_experiment, record_exposure, sticky_variant
 from data.models import EventType
 from data.writes import insert_events
 
@@ -138,6 +139,85 @@ def _http_error(error: HTTPException) -> Response:
 def _unexpected(error: Exception) -> Response:
     logger.exception("experiments API: unexpected error")
     return _api_error(IngestError(500, "internal_error", "An unexpected error occurred."))
+
+
+def assignment_openapi() -> dict[str, Any]:
+    """The assignment API's OpenAPI 3.1 fragment: ``{"paths": ..., "components": ...}`` (a
+    fresh dict on every call) for ``app.api_document`` to merge. It references the shared
+    ``Error`` schema and the ``WriteKey`` / ``WriteKeyBasic`` security schemes, which the
+    composed document defines."""
+    errors = {
+        "400": "No unit: neither `user_id` nor `anonymous_id` given (`missing_user_id`), "
+        f"or one longer than {MAX_UNIT_LENGTH} characters (`invalid_user_id`).",
+        "401": "Missing, unknown or revoked write key, or a read key (`unauthorized`).",
+        "404": "There is no experiment with this key (`unknown_experiment`).",
+        "409": "The experiment is not running (`not_running`): show the default experience.",
+        "503": "The database is locked, busy or unavailable; see Retry-After (`unavailable`).",
+    }
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "The unit's variant (sticky), or `null` outside the traffic share.",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Assignment"}}
+            },
+        }
+    }
+    for status, text in errors.items():
+        responses[status] = {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    responses["503"]["headers"] = {
+        "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+    }
+    unit = {"type": "string", "maxLength": MAX_UNIT_LENGTH}
+    operation = {
+        "tags": ["Experiments"],
+        "summary": "Assign a unit to a variant of a running experiment",
+        "description": "Sticky, deterministic assignment; the first answer for a unit is "
+        "recorded as its exposure (and one `experiment_exposure` event) before the answer. "
+        "Give `user_id` or `anonymous_id`. Not rate-limited. See docs/experiments.md.",
+        "security": [{"WriteKey": []}, {"WriteKeyBasic": []}],
+        "parameters": [
+            {
+                "name": "key",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": KEY_PATTERN.pattern},
+                "example": "cover-test",
+                "description": "The experiment key.",
+            },
+            {
+                "name": "user_id",
+                "in": "query",
+                "required": False,
+                "schema": unit,
+                "example": "u42",
+                "description": "The unit: the reader's user id.",
+            },
+            {
+                "name": "anonymous_id",
+                "in": "query",
+                "required": False,
+                "schema": unit,
+                "description": "The unit when there is no user id.",
+            },
+        ],
+        "responses": responses,
+    }
+    assignment_schema = {
+        "type": "object",
+        "required": ["experiment", "variant", "in_experiment"],
+        "properties": {
+            "experiment": {"type": "string"},
+            "variant": {"type": ["string", "null"]},
+            "in_experiment": {"type": "boolean"},
+        },
+    }
+    return {
+        "paths": {"/api/v1/experiments/{key}/assignment": {"get": operation}},
+        "components": {"schemas": {"Assignment": assignment_schema}},
+    }
 
 
 def init_experiments_api(app: Flask) -> None:

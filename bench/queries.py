@@ -91,8 +91,9 @@ def cached_database(scale: float) -> Path:
 def upgrade_cached_database(path: Path) -> None:
     """Bring a cached demo database built by an older revision to the newest schema
     without regenerating its events: run the migrations, backfill the derived tables they
-    add with the rollup job's own maintenance functions, then refresh the planner
-    statistics. A no-op when the database is already up to date."""
+    add with the rollup job's own maintenance functions (0003's story tables; 0005 fills its
+    writer tables itself), then refresh the planner statistics. A no-op when the database
+    is already up to date."""
     url = f"sqlite:///{path}"
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     if current_revision(url) == head:

@@ -1,34 +1,40 @@
-"""Overview page: KPI cards and the daily chart for the viewer's scope and period."""
+"""Overview page: KPI cards (with deltas against the comparison period and daily
+sparklines) and the daily chart with release and hiatus annotations, for the viewer's
+scope and period."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Dash, Input, Output
 from dash.development.base_component import Component
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.analytics.cadence import detect_hiatuses
 from callbacks.common import (
-    AccessDenied,
+    Filters,
     Viewer,
-    comparison_label,
     current_viewer,
     describe_period,
-    logger,
-    resolve_period,
-    resolve_scope,
+    filter_inputs,
+    friendly_errors,
+    resolve_filters,
+    scope_title,
     today_utc,
 )
 from components import ids
-from components.feedback import empty_state, error_alert
+from components.feedback import empty_state
 from components.figures import daily_metric_figure, empty_figure
-from components.formatting import CURRENCY_SYMBOLS
+from components.formatting import CURRENCY_SYMBOLS, format_value
 from components.kpi import KpiCardData, kpi_row
 from components.pages.overview import CHART_METRICS
-from data.queries.filters import FilterError
-from data.queries.overview import KPI_SPECS, daily_series, overview_kpis, writer_name
+from data.queries.annotations import release_annotations, release_history, story_titles
+from data.queries.content import story_performance
+from data.queries.filters import Period, Scope
+from data.queries.overview import KPI_SPECS, Kpi, daily_series, period_totals
 
 UNITS = {spec.key: spec.unit for spec in KPI_SPECS}
 LABELS = dict(CHART_METRICS)
@@ -36,6 +42,9 @@ NO_DATA_HELP = (
     "Nothing was read in this period. Try a longer period, or check that your reading "
     "apps send events to Legato (see the API guide)."
 )
+#: Hiatus bands drawn at most (the longest first), so a platform-wide view stays readable.
+MAX_HIATUS_BANDS = 6
+COMPARISON_NAMES = {"previous": "Previous period", "year": "Same period last year"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,76 @@ class OverviewView:
     figure: go.Figure
 
 
+def overview_kpi_values(session: Session, filters: Filters) -> list[Kpi]:
+    """Every KPI of ``KPI_SPECS`` for the filters' period, with the comparison period's
+    value as ``previous``."""
+    current = period_totals(session, filters.scope, filters.period)
+    before = period_totals(session, filters.scope, filters.comparison)
+    return [
+        Kpi(spec.key, spec.label, spec.unit, spec.help_text, current[spec.key], before[spec.key])
+        for spec in KPI_SPECS
+    ]
+
+
+def _trend(series: pd.Series, unit: str, currency: str) -> tuple[list[float], list[str]]:
+    values = series.astype(float)
+    shown = values / 100 if unit == "money" else values / 3600 if unit == "seconds" else values
+    labels = [
+        f"{pd.Timestamp(day):%b %-d}: {format_value(value, unit, currency)}"
+        for day, value in values.items()
+    ]
+    return [float(value) for value in shown], labels
+
+
+def release_notes(session: Session, scope: Scope, period: Period) -> list[dict]:
+    """Chapter releases in the period as chart annotations ``{"day", "label"}``."""
+    releases = release_annotations(session, scope, period)
+    return [
+        {"day": pd.Timestamp(at).date(), "label": label}
+        for at, label in zip(releases["at"], releases["label"], strict=True)
+    ]
+
+
+def hiatus_bands(session: Session, scope: Scope, period: Period, *, now: datetime) -> list[dict]:
+    """Hiatuses (``app.analytics.cadence``) of a writer's stories that overlap the period,
+    clipped to it, as chart bands ``{"start", "end", "label"}`` (at most
+    ``MAX_HIATUS_BANDS``, longest first). An ongoing hiatus runs to the period's end (or
+    ``now``, when that is earlier); a completed story is finished, not on hiatus, so it has
+    no ongoing one. None for the platform scope: a handful of bands picked from every
+    writer's stories would say nothing about the platform."""
+    if scope.is_platform:
+        return []
+    period_start = datetime.combine(period.start, time.min)
+    period_end = min(datetime.combine(period.end + timedelta(days=1), time.min), now)
+    titles = story_titles(session, scope)
+    catalog = story_performance(session, scope, period)
+    completed = {
+        int(story_id)
+        for story_id, status in zip(catalog["story_id"], catalog["status"], strict=True)
+        if status == "completed"
+    }
+    found = []
+    for story_id, releases in release_history(session, scope).items():
+        for hiatus in detect_hiatuses(releases, as_of=period_end):
+            if hiatus.end is None and story_id in completed:
+                continue
+            end = hiatus.end or period_end
+            if end <= period_start or hiatus.start >= period_end:
+                continue
+            found.append(
+                {
+                    "start": max(hiatus.start, period_start),
+                    "end": min(end, period_end),
+                    "label": f"Hiatus · {titles.get(story_id, f'story {story_id}')}",
+                    "days": hiatus.days,
+                }
+            )
+    found.sort(key=lambda band: (-band["days"], band["start"]))
+    return [
+        {key: band[key] for key in ("start", "end", "label")} for band in found[:MAX_HIATUS_BANDS]
+    ]
+
+
 def build_overview(
     session: Session,
     viewer: Viewer,
@@ -57,50 +136,71 @@ def build_overview(
     end: object,
     metric: object,
     *,
+    compare: object = "previous",
     today: date,
+    now: datetime | None = None,
     currency: str = "USD",
 ) -> OverviewView:
-    """Compute the Overview for ``viewer``. The scope comes from the account (writers) or
-    the picker (admins only). Raises ``AccessDenied`` and ``FilterError``."""
-    scope = resolve_scope(viewer, requested_writer)
-    period = resolve_period(preset, start, end, today)
-    if scope.is_platform:
-        who = "All writers"
-    else:
-        name = writer_name(session, scope.writer_id)
-        if name is None:
-            raise AccessDenied(f"there is no writer with id {scope.writer_id}")
-        who = name
-    kpis = overview_kpis(session, scope, period)
-    cards = [
-        KpiCardData(
-            kpi.key, kpi.label, kpi.unit, kpi.value, kpi.previous, kpi.change, kpi.help_text
+    """Compute the Overview for ``viewer``: the filter values as ``filter_inputs()``
+    delivers them (``compare`` last) and the chart's ``metric``. The scope comes from the
+    account (writers) or the picker (admins only). ``now`` (default: the end of ``today``)
+    closes an ongoing hiatus. Raises ``AccessDenied`` (unknown writer, unlinked account)
+    and ``FilterError`` (bad custom range)."""
+    filters = resolve_filters(viewer, requested_writer, preset, start, end, compare, today=today)
+    scope, period = filters.scope, filters.period
+    who = scope_title(session, scope)
+    kpis = overview_kpi_values(session, filters)
+    current = daily_series(session, scope, period)
+    # Sparklines show complete days only: today's partial count would look like a drop.
+    complete = current.iloc[:-1] if period.end == today and len(current) > 2 else current
+    cards = []
+    for kpi in kpis:
+        values, labels = _trend(complete[kpi.key], kpi.unit, currency)
+        cards.append(
+            KpiCardData(
+                kpi.key,
+                kpi.label,
+                kpi.unit,
+                kpi.value,
+                kpi.previous,
+                kpi.change,
+                kpi.help_text,
+                trend=values,
+                trend_labels=labels,
+            )
         )
-        for kpi in kpis
-    ]
-    label = comparison_label(period)
     subtitle = f"{who} · {describe_period(period)}"
     metric_key = metric if metric in UNITS else "views"
-    current = daily_series(session, scope, period)
     has_data = any(kpi.value for kpi in kpis if kpi.key != "completion_rate")
     if not has_data:
         figure = empty_figure(f"Daily {LABELS[metric_key].lower()}", "No activity in this period")
         status = empty_state("No reading activity yet", NO_DATA_HELP, icon="bi-book")
     else:
-        previous = daily_series(session, scope, period.previous())
+        comparison = daily_series(session, scope, filters.comparison)
+        closing = now or datetime.combine(today + timedelta(days=1), time.min)
         figure = daily_metric_figure(
             current[metric_key],
-            previous[metric_key],
+            comparison[metric_key],
             metric_key=metric_key,
             metric_label=LABELS[metric_key],
             unit=UNITS[metric_key],
             currency_symbol=CURRENCY_SYMBOLS.get(currency, "$"),
+            annotations=release_notes(session, scope, period),
+            hiatuses=hiatus_bands(session, scope, period, now=closing),
             partial_last_day=period.end == today,
+            comparison_name=COMPARISON_NAMES.get(filters.compare, "Comparison period"),
         )
         status = None
     return OverviewView(
-        subtitle, status, kpi_row(cards, currency=currency, comparison_label=label), figure
+        subtitle,
+        status,
+        kpi_row(cards, currency=currency, comparison_label=filters.comparison_label),
+        figure,
     )
+
+
+def _failed(alert: Component) -> tuple:
+    return "", alert, [], empty_figure("Daily activity", "")
 
 
 def register(app: Dash, sessions: sessionmaker[Session]) -> None:
@@ -111,33 +211,26 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         Output(ids.OVERVIEW_STATUS, "children"),
         Output(ids.OVERVIEW_KPIS, "children"),
         Output(ids.OVERVIEW_CHART, "figure"),
-        Input(ids.WRITER_SELECT, "value"),
-        Input(ids.RANGE_PRESET, "value"),
-        Input(ids.RANGE_DATES, "start_date"),
-        Input(ids.RANGE_DATES, "end_date"),
+        *filter_inputs(),
         Input(ids.OVERVIEW_METRIC, "value"),
     )
-    def update_overview(writer: object, preset: object, start: object, end: object, metric: object):
-        blank = empty_figure("Daily activity", "")
-        try:
-            viewer = current_viewer()
-            with sessions() as session:
-                view = build_overview(
-                    session,
-                    viewer,
-                    writer,
-                    preset,
-                    start,
-                    end,
-                    metric,
-                    today=today_utc(),
-                    currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
-                )
-        except FilterError as error:
-            return "", error_alert(str(error)), [], blank
-        except AccessDenied as error:
-            return "", error_alert(f"You can't see this: {error}."), [], blank
-        except Exception:
-            logger.exception("overview callback failed")
-            return "", error_alert("We couldn't load your overview. Please try again."), [], blank
+    @friendly_errors("your overview", _failed)
+    def update_overview(
+        writer: object, preset: object, start: object, end: object, compare: object, metric: object
+    ) -> tuple:
+        viewer = current_viewer()
+        with sessions() as session:
+            view = build_overview(
+                session,
+                viewer,
+                writer,
+                preset,
+                start,
+                end,
+                metric,
+                compare=compare,
+                today=today_utc(),
+                now=datetime.now(UTC).replace(tzinfo=None),
+                currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
+            )
         return view.subtitle, view.status, view.kpis, view.figure

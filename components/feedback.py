@@ -23,12 +23,12 @@ def empty_state(title: str, explanation: str, *, icon: str = "bi-inbox") -> Comp
 
 
 def error_alert(message: str) -> Component:
-    """The in-page message shown when a callback failed (details stay in the server log)."""
+    """The in-page message shown when a callback failed (details stay in the server log).
+    Bootstrap's alert carries ``role="alert"``, so screen readers announce it."""
     return dbc.Alert(
-        [html.I(className="bi bi-exclamation-triangle me-2"), message],
+        [html.I(className="bi bi-exclamation-triangle me-2", **{"aria-hidden": "true"}), message],
         color="danger",
         className="mb-3",
-        role="alert",
     )
 
 

@@ -5,7 +5,23 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.theme import METRIC_COLORS, MUTED, PRIMARY, base_layout
+from components.formatting import (
+    CURRENCY_SYMBOLS,
+    ZERO_DECIMAL_CURRENCIES,
+    format_change,
+    format_percent,
+)
+from components.theme import (
+    HEATMAP_SCALE,
+    HIATUS_COLOR,
+    MAP_SCALE,
+    METRIC_COLORS,
+    MUTED,
+    PRIMARY,
+    RELEASE_COLOR,
+    base_layout,
+    rgba,
+)
 
 Y_TITLES = {
     "count": "Count",
@@ -45,13 +61,20 @@ def daily_metric_figure(
     currency_symbol: str = "$",
     annotations: list[dict] | None = None,
     partial_last_day: bool = False,
+    comparison_name: str = "Previous period",
+    hiatuses: list[dict] | None = None,
 ) -> go.Figure:
     """A daily line of ``current`` (indexed by date) with ``previous`` (same length, the
-    comparison period) drawn dashed on the same x positions, and optional vertical
-    markers ``annotations`` = [{"day": date, "label": str}]. With ``partial_last_day`` the
-    last day (today, still in progress) is drawn as a dotted segment labelled "so far"."""
+    comparison period, legend name ``comparison_name``) drawn dashed on the same x
+    positions. ``annotations`` = [{"day": date, "label": str}] are releases: a marker on
+    the baseline per day, whose hover lists that day's labels (no vertical lines: a
+    writer with many stories releases most days). ``hiatuses`` = [{"start": date, "end":
+    date, "label": str}] are shaded bands
+    labelled at the top. With ``partial_last_day`` the last day (today, still in progress)
+    is drawn as a dotted segment labelled "so far"."""
     color = METRIC_COLORS.get(metric_key, PRIMARY)
-    figure = go.Figure(layout=base_layout(f"Daily {metric_label.lower()}", Y_TITLES[unit]))
+    y_title = metric_label if unit == "count" else Y_TITLES[unit]
+    figure = go.Figure(layout=base_layout(f"Daily {metric_label.lower()}", y_title))
     hover = _hover_format(unit, currency_symbol)
     x = pd.to_datetime(pd.Index(current.index))
     if previous is not None and len(previous) == len(current):
@@ -61,10 +84,10 @@ def daily_metric_figure(
                 x=x,
                 y=_to_display(previous.astype(float), unit).to_numpy(),
                 customdata=previous_days.strftime("%b %d, %Y"),
-                name="Previous period",
+                name=comparison_name,
                 mode="lines",
                 line={"color": MUTED, "dash": "dash", "width": 1.5},
-                hovertemplate=f"Previous ({'%{customdata}'}): {hover}<extra></extra>",
+                hovertemplate=f"{comparison_name} ({'%{customdata}'}): {hover}<extra></extra>",
             )
         )
     values = _to_display(current.astype(float), unit).to_numpy()
@@ -91,7 +114,7 @@ def daily_metric_figure(
             marker={"size": 4},
             line={"color": color, "width": 2.5},
             fill="tozeroy",
-            fillcolor=f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},0.08)",
+            fillcolor=rgba(color, 0.08),
             hovertemplate=f"{metric_label}: {hover}<extra></extra>",
         )
     )
@@ -101,13 +124,79 @@ def daily_metric_figure(
         figure.update_yaxes(ticksuffix="%", rangemode="tozero")
     else:
         figure.update_yaxes(tickformat=",.0f" if unit == "count" else ",.1f")
-    for note in annotations or []:
-        figure.add_vline(
-            x=pd.Timestamp(note["day"]).to_pydatetime(),
-            line={"color": "#cbd5e1", "width": 1, "dash": "dot"},
-        )
+    _add_releases(figure, annotations or [])
+    _add_hiatuses(figure, hiatuses or [])
     figure.update_xaxes(tickformat="%b %d")
     return figure
+
+
+RELEASES_SHOWN_PER_DAY = 4
+
+
+def _add_releases(figure: go.Figure, annotations: list[dict]) -> None:
+    by_day: dict[pd.Timestamp, list[str]] = {}
+    for note in annotations:
+        by_day.setdefault(pd.Timestamp(note["day"]).normalize(), []).append(str(note["label"]))
+    if not by_day:
+        return
+    days = sorted(by_day)
+    texts = []
+    for day in days:
+        labels = by_day[day]
+        shown = "<br>".join(labels[:RELEASES_SHOWN_PER_DAY])
+        more = len(labels) - RELEASES_SHOWN_PER_DAY
+        texts.append(shown + (f"<br>and {more} more" if more > 0 else ""))
+    figure.add_trace(
+        go.Scatter(
+            x=[day.to_pydatetime() for day in days],
+            y=[0] * len(days),
+            text=texts,
+            name="Chapter release",
+            mode="markers",
+            marker={"symbol": "triangle-up", "size": 10, "color": RELEASE_COLOR},
+            cliponaxis=False,
+            hovertemplate="Released: %{text}<extra></extra>",
+        )
+    )
+
+
+def _add_hiatuses(figure: go.Figure, hiatuses: list[dict]) -> None:
+    # One layout update for all bands: plotly's add_vrect re-validates the layout per call.
+    shapes, labels = [], []
+    for index, band in enumerate(hiatuses):
+        start = pd.Timestamp(band["start"]).to_pydatetime()
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": start,
+                "x1": pd.Timestamp(band["end"]).to_pydatetime(),
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": rgba(HIATUS_COLOR, 0.10),
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        labels.append(
+            {
+                "x": start,
+                "xref": "x",
+                "xanchor": "left",
+                "y": 1 - 0.07 * (index % 3),
+                "yref": "paper",
+                "yanchor": "top",
+                "text": str(band["label"]),
+                "showarrow": False,
+                "font": {"size": 11, "color": "#92400e"},
+            }
+        )
+    if shapes:
+        figure.update_layout(
+            shapes=[*figure.layout.shapes, *shapes],
+            annotations=[*figure.layout.annotations, *labels],
+        )
 
 
 def empty_figure(title: str, message: str) -> go.Figure:
@@ -124,4 +213,406 @@ def empty_figure(title: str, message: str) -> go.Figure:
         yref="paper",
         font={"size": 14, "color": MUTED},
     )
+    return figure
+
+
+# --------------------------------------------------------------------------- breakdowns, maps,
+# heat maps and money series (Audience, Revenue and Growth pages)
+
+#: Plotly number formats by unit for hover labels and bar texts (``money`` gets the
+#: currency symbol in front; values must already be in display units, see ``display_values``).
+VALUE_FORMATS = {"count": ",.0f", "money": ",.2f", "ratio": ".1%", "seconds": ",.1f"}
+
+
+def display_values(values: pd.Series, unit: str, currency: str = "USD") -> pd.Series:
+    """``values`` in display units: money from minor to major units of ``currency`` (no
+    change for zero-decimal currencies), seconds as hours; counts and ratios unchanged."""
+    values = values.astype(float)
+    if unit == "money":
+        return values if currency in ZERO_DECIMAL_CURRENCIES else values / 100
+    if unit == "seconds":
+        return values / 3600
+    return values
+
+
+def _value_format(unit: str, currency: str) -> tuple[str, str]:
+    """(prefix, d3 format) of a display value: ``("$", ",.2f")`` for USD money."""
+    if unit == "money":
+        decimals = ",.0f" if currency in ZERO_DECIMAL_CURRENCIES else ",.2f"
+        return CURRENCY_SYMBOLS.get(currency, f"{currency} "), decimals
+    return "", VALUE_FORMATS.get(unit, ",.0f")
+
+
+def value_template(unit: str, currency: str = "USD", field: str = "value") -> str:
+    """A plotly hover template fragment for ``field`` in ``unit``: ``"$%{value:,.2f}"`` for
+    USD money, ``"%{value:,.0f}"`` for counts."""
+    prefix, number = _value_format(unit, currency)
+    return f"{prefix}%{{{field}:{number}}}"
+
+
+def breakdown_bar_figure(
+    labels: list[str],
+    readers: list[int],
+    shares: list[float],
+    *,
+    title: str,
+    axis_title: str = "Readers",
+    colors: list[str] | str = PRIMARY,
+    height: int = 320,
+) -> go.Figure:
+    """Horizontal bars of ``readers`` per label (first label on top), each labelled with
+    its share; hover shows the label, readers with thousands separators and the share."""
+    figure = go.Figure(layout=base_layout(title, "", height=height))
+    figure.add_trace(
+        go.Bar(
+            x=readers,
+            y=labels,
+            orientation="h",
+            marker={"color": colors},
+            customdata=shares,
+            text=[format_percent(share) for share in shares],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,.0f} readers (%{customdata:.1%})<extra></extra>",
+        )
+    )
+    figure.update_layout(hovermode="closest", showlegend=False, bargap=0.35)
+    figure.update_layout(margin={"l": 110, "r": 56, "t": 56, "b": 48})
+    figure.update_xaxes(title_text=axis_title, tickformat=",.0f", rangemode="tozero")
+    figure.update_yaxes(title_text="", autorange="reversed", gridcolor="rgba(0,0,0,0)")
+    return figure
+
+
+def donut_figure(
+    labels: list[str],
+    values: list[float],
+    *,
+    title: str,
+    colors: list[str],
+    center_text: str = "",
+    value_template: str = "%{value:,.0f} readers",
+    height: int = 320,
+) -> go.Figure:
+    """A donut of ``values`` by label (in the given order, coloured by ``colors``), with
+    ``center_text`` in the hole; hover shows the label, the value (plotly template
+    ``value_template``, e.g. ``"$%{value:,.2f}"``) and the share."""
+    figure = go.Figure(layout=base_layout(title, "", height=height))
+    figure.add_trace(
+        go.Pie(
+            labels=labels,
+            values=values,
+            hole=0.62,
+            sort=False,
+            direction="clockwise",
+            marker={"colors": colors, "line": {"color": "white", "width": 2}},
+            texttemplate="%{percent:.1%}",
+            textposition="outside",
+            hovertemplate=f"%{{label}}: {value_template} (%{{percent}})<extra></extra>",
+        )
+    )
+    if center_text:
+        figure.add_annotation(
+            text=center_text, showarrow=False, font={"size": 15, "color": "#1e293b"}
+        )
+    figure.update_layout(
+        hovermode="closest",
+        margin={"l": 24, "r": 24, "t": 64, "b": 24},
+        legend={"orientation": "h", "y": -0.05, "yanchor": "top", "x": 0.5, "xanchor": "center"},
+    )
+    return figure
+
+
+def country_map_figure(
+    iso3: list[str], names: list[str], readers: list[int], shares: list[float], *, title: str
+) -> go.Figure:
+    """A world choropleth of readers per country (``iso3`` codes; plotly's bundled world
+    map, no tiles or tokens), hover with the country name, readers and share."""
+    figure = go.Figure(layout=base_layout(title, "", height=380))
+    figure.add_trace(
+        go.Choropleth(
+            locations=iso3,
+            locationmode="ISO-3",
+            z=readers,
+            text=names,
+            customdata=shares,
+            colorscale=[list(stop) for stop in MAP_SCALE],
+            marker={"line": {"color": "white", "width": 0.5}},
+            colorbar={"title": {"text": "Readers"}, "tickformat": ",.0f", "thickness": 12},
+            hovertemplate="%{text}: %{z:,.0f} readers (%{customdata:.1%})<extra></extra>",
+        )
+    )
+    figure.update_geos(
+        projection_type="natural earth",
+        showframe=False,
+        showcoastlines=False,
+        showcountries=True,
+        countrycolor="#ffffff",
+        showland=True,
+        landcolor="#e2e8f0",
+        showocean=False,
+        lataxis_range=[-58, 85],
+    )
+    figure.update_layout(hovermode="closest", margin={"l": 8, "r": 8, "t": 56, "b": 8})
+    return figure
+
+
+def retention_heatmap_figure(
+    row_labels: list[str],
+    column_labels: list[str],
+    shares: list[list[float | None]],
+    active: list[list[int | None]],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    row_sizes: list[int],
+) -> go.Figure:
+    """A cohort retention heat map: one row per cohort (``row_labels``, cohort sizes
+    ``row_sizes``), one column per step (``column_labels``); ``shares`` (0..1, ``None``
+    for steps not reached yet) colour the cells and are printed in them; hover shows the
+    cohort, its size, the step and how many members were active."""
+    height = max(260, 120 + 30 * len(row_labels))
+    figure = go.Figure(layout=base_layout(title, y_title, height=height))
+    customdata = [
+        [[size, count if count is not None else 0] for count in row]
+        for size, row in zip(row_sizes, active, strict=True)
+    ]
+    figure.add_trace(
+        go.Heatmap(
+            z=shares,
+            x=column_labels,
+            y=row_labels,
+            zmin=0,
+            zmax=1,
+            colorscale=[list(stop) for stop in HEATMAP_SCALE],
+            customdata=customdata,
+            texttemplate="%{z:.0%}",
+            textfont={"size": 11},
+            xgap=2,
+            ygap=2,
+            colorbar={"title": {"text": "Still reading"}, "tickformat": ".0%", "thickness": 12},
+            hovertemplate=(
+                "%{y} (%{customdata[0]:,} readers)<br>%{x}: %{customdata[1]:,} active "
+                "(%{z:.1%})<extra></extra>"
+            ),
+            hoverongaps=False,
+        )
+    )
+    figure.update_layout(hovermode="closest", margin={"l": 150, "r": 20, "t": 56, "b": 48})
+    figure.update_xaxes(title_text=x_title, side="bottom", showgrid=False, showline=False)
+    figure.update_yaxes(autorange="reversed", showgrid=False, type="category")
+    return figure
+
+
+def stacked_money_figure(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    series: list[tuple[str, str, str]],
+    title: str,
+    x_title: str,
+    currency: str = "USD",
+    orientation: str = "v",
+    height: int = 360,
+) -> go.Figure:
+    """Stacked bars of money columns (minor units) of ``frame``: ``series`` lists
+    ``(column, label, colour)``; bars along ``x`` (dates or labels; horizontal bars for
+    ``orientation="h"``, first row on top). Hover shows each source and the total in
+    ``currency``."""
+    prefix, number = _value_format("money", currency)
+    horizontal = orientation == "h"
+    figure = go.Figure(layout=base_layout(title, "" if horizontal else "Revenue", height=height))
+    totals = sum(display_values(frame[column], "money", currency) for column, _, _ in series)
+    for column, label, color in series:
+        values = display_values(frame[column], "money", currency).to_numpy()
+        axis_value = "%{x" if horizontal else "%{y"
+        figure.add_trace(
+            go.Bar(
+                x=values if horizontal else frame[x],
+                y=frame[x] if horizontal else values,
+                orientation=orientation,
+                name=label,
+                marker={"color": color},
+                customdata=totals.to_numpy() if len(frame) else [],
+                hovertemplate=(
+                    f"{label}: {prefix}{axis_value}:{number}}}"
+                    + (f" of {prefix}%{{customdata:{number}}}" if horizontal else "")
+                    + "<extra></extra>"
+                ),
+            )
+        )
+    figure.update_layout(barmode="stack", bargap=0.25, legend_traceorder="normal")
+    money_axis = {"tickprefix": prefix, "tickformat": ",.0f", "rangemode": "tozero"}
+    if horizontal:
+        figure.update_layout(hovermode="y unified", margin={"l": 180, "r": 20, "t": 56, "b": 48})
+        figure.update_xaxes(title_text="Revenue", **money_axis)
+        figure.update_yaxes(title_text=x_title, autorange="reversed", type="category")
+    else:
+        figure.update_xaxes(title_text=x_title)
+        figure.update_yaxes(**money_axis)
+    return figure
+
+
+def change_bars_figure(
+    labels: list[str],
+    groups: list[tuple[str, list[float | None], str]],
+    hover: list[list[str]],
+    *,
+    title: str,
+    height: int = 340,
+) -> go.Figure:
+    """Grouped bars of relative changes (0.1 = +10%) per label: ``groups`` lists
+    ``(name, changes, colour)``; a ``None`` change (nothing to compare with) is drawn as
+    no bar and labelled "new". ``hover[g][i]`` is the hover text of group g, label i."""
+    figure = go.Figure(layout=base_layout(title, "Change", height=height))
+    for (name, changes, color), texts in zip(groups, hover, strict=True):
+        figure.add_trace(
+            go.Bar(
+                x=labels,
+                y=[change if change is not None else 0.0 for change in changes],
+                name=name,
+                marker={"color": color},
+                text=[format_change(change) for change in changes],
+                textposition="outside",
+                textfont={"size": 11},
+                cliponaxis=False,
+                hovertext=texts,
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        barmode="group",
+        hovermode="closest",
+        bargap=0.3,
+        uniformtext={"minsize": 10, "mode": "show"},
+    )
+    figure.update_xaxes(title_text="Metric")
+    figure.update_yaxes(tickformat="+.0%", rangemode="normal", zeroline=True, zerolinecolor=MUTED)
+    return figure
+
+
+def period_bars_figure(
+    frame: pd.DataFrame,
+    *,
+    metric_label: str,
+    unit: str,
+    color: str,
+    title: str,
+    x_title: str,
+    currency: str = "USD",
+) -> go.Figure:
+    """Bars of a metric per period (``frame``: ``label`` (x), ``value`` (display units),
+    ``change`` (relative to the period before, or ``None``), ``span`` (hover text of the
+    days covered)) with the change drawn as a line on a second axis."""
+    prefix, number = _value_format(unit, currency)
+    figure = go.Figure(layout=base_layout(title, metric_label))
+    figure.add_trace(
+        go.Bar(
+            x=frame["label"],
+            y=frame["value"],
+            name=metric_label,
+            marker={"color": color},
+            customdata=frame["span"],
+            hovertemplate=(
+                f"%{{customdata}}<br>{metric_label}: {prefix}%{{y:{number}}}<extra></extra>"
+            ),
+        )
+    )
+    changes = [None if change is None or pd.isna(change) else change for change in frame["change"]]
+    figure.add_trace(
+        go.Scatter(
+            x=frame["label"],
+            y=changes,
+            name="Change vs the period before",
+            mode="lines+markers",
+            yaxis="y2",
+            line={"color": "#1e293b", "width": 1.5},
+            marker={"size": 6},
+            hovertemplate="Change: %{y:+.1%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        hovermode="x unified",
+        yaxis2={
+            "title": {"text": "Change"},
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": "+.0%",
+            "showgrid": False,
+            "zeroline": False,
+        },
+        margin={"l": 60, "r": 60, "t": 56, "b": 48},
+    )
+    figure.update_xaxes(title_text=x_title, type="category")
+    figure.update_layout(yaxis={"tickprefix": prefix, "tickformat": ",.0f", "rangemode": "tozero"})
+    return figure
+
+
+def forecast_figure(
+    history: pd.Series,
+    points: pd.DataFrame,
+    *,
+    title: str,
+    currency: str = "USD",
+    forecast_label: str = "Forecast",
+) -> go.Figure:
+    """Daily revenue ``history`` (minor units, indexed by day) as a line, then the stored
+    forecast ``points`` (indexed by day; ``yhat`` and the ``lower_/upper_80`` and ``_95``
+    bands, minor units) as a dashed line inside its 95% and 80% uncertainty bands."""
+    template = value_template("money", currency, "y")
+    figure = go.Figure(layout=base_layout(title, "Revenue", height=360))
+    days = pd.to_datetime(pd.Index(points.index))
+    color = METRIC_COLORS["revenue"]
+    for level, alpha in (("95", 0.10), ("80", 0.20)):
+        lower = display_values(points[f"lower_{level}"], "money", currency).to_numpy()
+        upper = display_values(points[f"upper_{level}"], "money", currency).to_numpy()
+        figure.add_trace(
+            go.Scatter(
+                x=days,
+                y=upper,
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=days,
+                y=lower,
+                customdata=upper,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=rgba(color, alpha),
+                name=f"{level}% band",
+                hovertemplate=(
+                    f"{level}% band: {template} – {value_template('money', currency, 'customdata')}"
+                    "<extra></extra>"
+                ),
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=pd.to_datetime(pd.Index(history.index)),
+            y=display_values(history, "money", currency).to_numpy(),
+            name="Revenue",
+            mode="lines",
+            line={"color": color, "width": 2},
+            hovertemplate=f"Revenue: {template}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=days,
+            y=display_values(points["yhat"], "money", currency).to_numpy(),
+            name=forecast_label,
+            mode="lines",
+            line={"color": color, "width": 2, "dash": "dash"},
+            hovertemplate=f"{forecast_label}: {template}<extra></extra>",
+        )
+    )
+    prefix, _ = _value_format("money", currency)
+    figure.update_yaxes(tickprefix=prefix, tickformat=",.0f", rangemode="tozero")
+    figure.update_xaxes(tickformat="%b %-d")
     return figure

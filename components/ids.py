@@ -9,14 +9,20 @@ ADMIN_ID_PREFIX = "admin-"
 # Shell (navigation and shared filters, present on every page)
 URL = "shell-url"
 NAV = "shell-nav"
+NAV_TOGGLER = "shell-nav-toggler"
+NAV_COLLAPSE = "shell-nav-collapse"
 USER_MENU = "shell-user-menu"
 WRITER_SELECT = "shell-writer-select"
 WRITER_SELECT_WRAPPER = "shell-writer-select-wrapper"
 FILTER_BAR = "shell-filter-bar"
 RANGE_PRESET = "shell-range-preset"
 RANGE_DATES = "shell-range-dates"
-RANGE_DATES_WRAPPER = "shell-range-dates-wrapper"
+# Not "shell-range-dates-wrapper": Dash 4's date picker gives its own inner element that DOM id.
+RANGE_DATES_WRAPPER = "shell-range-dates-box"
 RANGE_LABEL = "shell-range-label"
+COMPARE_SELECT = "shell-compare"
+#: The filter bar's canonical URL query string (``callbacks.shell`` keeps the address bar on it).
+FILTER_QUERY = "shell-filter-query"
 
 # Overview page
 OVERVIEW_TITLE = "overview-title"
@@ -25,6 +31,87 @@ OVERVIEW_STATUS = "overview-status"
 OVERVIEW_KPIS = "overview-kpis"
 OVERVIEW_METRIC = "overview-metric"
 OVERVIEW_CHART = "overview-daily-chart"
+
+# Stories page (the writer's stories table)
+STORIES_TITLE = "stories-title"
+STORIES_SUBTITLE = "stories-subtitle"
+STORIES_STATUS = "stories-status"
+STORIES_SEARCH = "stories-search"
+STORIES_GRID = "stories-grid"
+STORIES_NAVIGATE = "stories-navigate"
+
+# Story detail page (/stories/<story_id>)
+STORY_ID = "story-id"
+STORY_TITLE = "story-title"
+STORY_SUBTITLE = "story-subtitle"
+STORY_STATUS = "story-status"
+STORY_CONTENT = "story-content"
+STORY_KPIS = "story-kpis"
+STORY_RETENTION_CHART = "story-retention-chart"
+STORY_DROPOFF_NOTE = "story-dropoff-note"
+STORY_HOOK_CHART = "story-hook-chart"
+STORY_PAYWALL_CHART = "story-paywall-chart"
+STORY_REVENUE_CHART = "story-revenue-chart"
+STORY_COMPARISON = "story-comparison"
+
+# Audience page
+AUDIENCE_TITLE = "audience-title"
+AUDIENCE_SUBTITLE = "audience-subtitle"
+AUDIENCE_STATUS = "audience-status"
+AUDIENCE_KPIS = "audience-kpis"
+AUDIENCE_SEGMENTS_CHART = "audience-segments-chart"
+AUDIENCE_NEW_RETURNING_CHART = "audience-new-returning-chart"
+AUDIENCE_DEVICES_CHART = "audience-devices-chart"
+AUDIENCE_MAP = "audience-country-map"
+AUDIENCE_COUNTRIES_CHART = "audience-countries-chart"
+AUDIENCE_AGE_CHART = "audience-age-chart"
+AUDIENCE_SOURCES_CHART = "audience-sources-chart"
+AUDIENCE_COHORT_MODE = "audience-cohort-mode"
+AUDIENCE_COHORT_STORY = "audience-cohort-story"
+AUDIENCE_COHORT_STORY_WRAPPER = "audience-cohort-story-wrapper"
+AUDIENCE_COHORT_CHART = "audience-cohort-chart"
+AUDIENCE_COHORT_NOTE = "audience-cohort-note"
+
+# Revenue page
+REVENUE_TITLE = "revenue-title"
+REVENUE_SUBTITLE = "revenue-subtitle"
+REVENUE_STATUS = "revenue-status"
+REVENUE_KPIS = "revenue-kpis"
+REVENUE_SOURCES_CHART = "revenue-sources-chart"
+REVENUE_MIX_CHART = "revenue-mix-chart"
+REVENUE_STORIES_CHART = "revenue-stories-chart"
+REVENUE_FORECAST_NOTE = "revenue-forecast-note"
+REVENUE_FORECAST_WRAPPER = "revenue-forecast-wrapper"
+REVENUE_FORECAST_CHART = "revenue-forecast-chart"
+
+# Growth page
+GROWTH_TITLE = "growth-title"
+GROWTH_SUBTITLE = "growth-subtitle"
+GROWTH_STATUS = "growth-status"
+GROWTH_CARDS = "growth-cards"
+GROWTH_CHANGE_CHART = "growth-change-chart"
+GROWTH_METRIC = "growth-metric"
+GROWTH_GRANULARITY = "growth-granularity"
+GROWTH_TREND_CHART = "growth-trend-chart"
+
+# Export page
+EXPORT_TITLE = "export-title"
+EXPORT_SUBTITLE = "export-subtitle"
+EXPORT_STATUS = "export-status"
+EXPORT_FORMAT = "export-format"
+EXPORT_TABLE = "export-table"
+EXPORT_TABLE_WRAPPER = "export-table-wrapper"
+EXPORT_SUMMARY = "export-summary"
+EXPORT_BUTTON = "export-button"
+EXPORT_CANCEL = "export-cancel"
+#: The signed export request the button's callback hands to the background export job.
+EXPORT_TICKET = "export-ticket"
+EXPORT_PROGRESS = "export-progress"
+EXPORT_PROGRESS_WRAPPER = "export-progress-wrapper"
+EXPORT_RESULT = "export-result"
+#: Problems with the export request itself (shown before any job starts).
+EXPORT_MESSAGE = "export-message"
+EXPORT_DOWNLOAD = "export-download"
 
 # Admin: platform page
 ADMIN_PLATFORM_STATUS = "admin-platform-status"
@@ -81,3 +168,65 @@ def exp_form_id(form: str, field: str) -> str:
 def exp_feedback_id(form: str, field: str) -> str:
     """Id of the validation message under ``field`` of the experiment form ``form``."""
     return f"admin-exp-{form}-{field}-feedback"
+
+
+# Admin: real-time page (/admin/realtime)
+ADMIN_RT_INTERVAL = "admin-rt-interval"
+ADMIN_RT_AS_OF = "admin-rt-as-of"
+ADMIN_RT_STATUS = "admin-rt-status"
+ADMIN_RT_TILES = "admin-rt-tiles"
+ADMIN_RT_CHART = "admin-rt-chart"
+ADMIN_RT_CHART_WRAPPER = "admin-rt-chart-wrapper"
+ADMIN_RT_EMPTY = "admin-rt-empty"
+ADMIN_RT_TOP = "admin-rt-top-stories"
+
+# Admin: keys and users page (/admin/access)
+ADMIN_ACCESS_VERSION = "admin-access-version"
+ADMIN_ACCESS_STATUS = "admin-access-status"
+ADMIN_ACCESS_KEYS = "admin-access-keys"
+ADMIN_ACCESS_KEY_MESSAGE = "admin-access-keys-message"
+#: The new key, shown once (its container, the read-only field and the "I stored it" button).
+ADMIN_ACCESS_NEW_KEY = "admin-access-new-key"
+ADMIN_ACCESS_NEW_KEY_VALUE = "admin-access-new-key-value"
+ADMIN_ACCESS_NEW_KEY_DONE = "admin-access-new-key-done"
+ADMIN_ACCESS_NEW_KEY_LABEL = "admin-access-new-key-label"
+#: Pattern-matching id types (``{"type": ..., "index": <row id>}``) of per-row buttons.
+ADMIN_ACCESS_REVOKE = "admin-access-revoke"
+ADMIN_ACCESS_TOGGLE = "admin-access-toggle"
+ADMIN_ACCESS_RESET = "admin-access-reset"
+ADMIN_ACCESS_REVOKE_CONFIRM = "admin-access-revoke-confirm"
+ADMIN_ACCESS_REVOKE_PENDING = "admin-access-revoke-pending"
+ADMIN_ACCESS_DISABLE_CONFIRM = "admin-access-disable-confirm"
+ADMIN_ACCESS_DISABLE_PENDING = "admin-access-disable-pending"
+ADMIN_ACCESS_USERS = "admin-access-users"
+ADMIN_ACCESS_USER_MESSAGE = "admin-access-users-message"
+ADMIN_ACCESS_RESET_MODAL = "admin-access-reset-modal"
+ADMIN_ACCESS_RESET_USER = "admin-access-reset-user"
+ADMIN_ACCESS_RESET_TITLE = "admin-access-reset-title"
+ADMIN_ACCESS_AUDIT = "admin-access-audit"
+ADMIN_ACCESS_SOURCE_WRAPPER = "admin-access-key-source-wrapper"
+ADMIN_ACCESS_KEY_WRITER_WRAPPER = "admin-access-key-writer-wrapper"
+ADMIN_ACCESS_USER_WRITER_WRAPPER = "admin-access-user-writer-wrapper"
+
+
+def access_form_id(form: str, field: str) -> str:
+    """Id of ``field`` of the access page's form ``form`` (``key``, ``user`` or ``reset``)."""
+    return f"admin-access-{form}-{field}"
+
+
+def access_feedback_id(form: str, field: str) -> str:
+    """Id of the validation message under ``field`` of the access form ``form``."""
+    return f"admin-access-{form}-{field}-feedback"
+
+
+# Admin: jobs page (/admin/jobs)
+ADMIN_JOBS_POLL = "admin-jobs-poll"
+ADMIN_JOBS_VERSION = "admin-jobs-version"
+ADMIN_JOBS_LOAD = "admin-jobs-load"
+ADMIN_JOBS_STATUS = "admin-jobs-status"
+ADMIN_JOBS_LIST = "admin-jobs-list"
+ADMIN_JOBS_MESSAGE = "admin-jobs-message"
+ADMIN_JOBS_RUNS = "admin-jobs-runs"
+#: Pattern-matching id types (``{"type": ..., "index": <job name>}``).
+ADMIN_JOBS_RUN = "admin-jobs-run"
+ADMIN_JOBS_STATE = "admin-jobs-state"

@@ -1,16 +1,19 @@
-"""KPI cards: a value, its change against the previous period, and the previous value."""
+"""KPI cards: a value, its change against the comparison period, the comparison value and
+an optional daily sparkline."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 from dash.development.base_component import Component
 
 from components.formatting import format_change, format_value
 from components.ids import kpi_value_id
+from components.theme import METRIC_COLORS, PRIMARY, rgba
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,42 @@ class KpiCardData:
     previous: float
     change: float | None
     help_text: str = ""
+    #: Daily values of the period for the sparkline (display units), oldest first, and the
+    #: hover text of each point; no sparkline when empty.
+    trend: Sequence[float] = ()
+    trend_labels: Sequence[str] = ()
+
+
+def sparkline_figure(key: str, values: Sequence[float], labels: Sequence[str]) -> dict:
+    """A tiny, axis-free line of ``values`` in the metric's colour; hovering a point shows
+    its label from ``labels`` (same length). A plain figure dict: building six validated
+    ``go.Figure`` objects per page load would cost more than the page's queries."""
+    color = METRIC_COLORS.get(key, PRIMARY)
+    trace: dict = {
+        "type": "scatter",
+        "y": [float(value) for value in values],
+        "mode": "lines",
+        "line": {"color": color, "width": 1.8, "shape": "spline", "smoothing": 0.6},
+        "fill": "tozeroy",
+        "fillcolor": rgba(color, 0.10),
+        "hoverinfo": "skip",
+    }
+    if len(labels) == len(values):
+        trace.update(text=list(labels), hovertemplate="%{text}<extra></extra>")
+        del trace["hoverinfo"]
+    return {
+        "data": [trace],
+        "layout": {
+            "height": 44,
+            "margin": {"l": 0, "r": 0, "t": 2, "b": 2},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "showlegend": False,
+            "hoverlabel": {"font": {"size": 11}},
+            "xaxis": {"visible": False, "fixedrange": True},
+            "yaxis": {"visible": False, "fixedrange": True, "rangemode": "tozero"},
+        },
+    }
 
 
 def _change_badge(change: float | None) -> Component:
@@ -52,6 +91,19 @@ def kpi_card(data: KpiCardData, *, currency: str = "USD", comparison_label: str)
                     format_value(data.value, data.unit, currency),
                     id=kpi_value_id(data.key),
                     className="kpi-value",
+                ),
+                *(
+                    [
+                        dcc.Graph(
+                            figure=sparkline_figure(data.key, data.trend, data.trend_labels),
+                            config={"displayModeBar": False, "responsive": True},
+                            className="kpi-sparkline",
+                            style={"height": "44px"},
+                            responsive=True,
+                        )
+                    ]
+                    if len(data.trend) > 1
+                    else []
                 ),
                 html.Div(
                     [

@@ -23,6 +23,11 @@ RANGE_PRESETS = (
     ("custom", "Custom range"),
 )
 DEFAULT_PRESET = "28d"
+COMPARE_CHOICES = (
+    ("previous", "Previous period"),
+    ("year", "Same period last year"),
+)
+DEFAULT_COMPARE = "previous"
 
 
 @dataclass(frozen=True)
@@ -77,41 +82,45 @@ def user_menu(display_name: str, role: str) -> Component:
     )
 
 
+def _labelled(label: str, control_id: str, control: Component) -> Component:
+    return html.Div(
+        [dbc.Label(label, html_for=control_id, className="me-2 mb-0 shell-filter-label"), control],
+        className="d-flex align-items-center",
+    )
+
+
 def filter_bar() -> Component:
-    """Date range (presets or custom) and, for admins, the writer being viewed."""
+    """The shared filters: the writer being viewed (admins), the period (presets or a
+    custom range) and the comparison period. ``callbacks.shell`` keeps them in the URL
+    query string (``?range=28d&compare=previous&writer=2``), so the controls carry no
+    browser-side persistence of their own."""
     return html.Div(
         dbc.Container(
-            dbc.Row(
-                [
-                    dbc.Col(
-                        html.Div(
-                            [
-                                dbc.Label(
-                                    "Writer", html_for=ids.WRITER_SELECT, className="me-2 mb-0"
-                                ),
+            [
+                dcc.Store(id=ids.FILTER_QUERY),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            _labelled(
+                                "Writer",
+                                ids.WRITER_SELECT,
                                 dcc.Dropdown(
                                     id=ids.WRITER_SELECT,
                                     options=[],
                                     clearable=False,
                                     placeholder="Choose a writer",
                                     className="shell-writer-dropdown",
-                                    persistence=True,
-                                    persistence_type="session",
                                 ),
-                            ],
-                            className="d-flex align-items-center",
+                            ),
+                            id=ids.WRITER_SELECT_WRAPPER,
+                            xs=12,
+                            md="auto",
+                            style={"display": "none"},
                         ),
-                        id=ids.WRITER_SELECT_WRAPPER,
-                        xs=12,
-                        md="auto",
-                        style={"display": "none"},
-                    ),
-                    dbc.Col(
-                        html.Div(
-                            [
-                                dbc.Label(
-                                    "Period", html_for=ids.RANGE_PRESET, className="me-2 mb-0"
-                                ),
+                        dbc.Col(
+                            _labelled(
+                                "Period",
+                                ids.RANGE_PRESET,
                                 dbc.Select(
                                     id=ids.RANGE_PRESET,
                                     options=[
@@ -119,38 +128,57 @@ def filter_bar() -> Component:
                                         for key, label in RANGE_PRESETS
                                     ],
                                     value=DEFAULT_PRESET,
-                                    persistence=True,
-                                    persistence_type="session",
                                     className="shell-range-select",
                                 ),
-                            ],
-                            className="d-flex align-items-center",
+                            ),
+                            xs=12,
+                            sm="auto",
                         ),
-                        xs=12,
-                        md="auto",
-                    ),
-                    dbc.Col(
-                        dcc.DatePickerRange(
-                            id=ids.RANGE_DATES,
-                            display_format="MMM D, YYYY",
-                            minimum_nights=0,
-                            persistence=True,
-                            persistence_type="session",
+                        dbc.Col(
+                            dcc.DatePickerRange(
+                                id=ids.RANGE_DATES,
+                                display_format="MMM D, YYYY",
+                                minimum_nights=0,
+                                start_date_placeholder_text="Start date",
+                                end_date_placeholder_text="End date",
+                                updatemode="bothdates",
+                            ),
+                            id=ids.RANGE_DATES_WRAPPER,
+                            xs=12,
+                            sm="auto",
+                            style={"display": "none"},
                         ),
-                        id=ids.RANGE_DATES_WRAPPER,
-                        xs=12,
-                        md="auto",
-                        style={"display": "none"},
-                    ),
-                    dbc.Col(
-                        html.Span(id=ids.RANGE_LABEL, className="text-secondary small"),
-                        xs=12,
-                        md=True,
-                        className="text-md-end",
-                    ),
-                ],
-                className="g-2 align-items-center",
-            ),
+                        dbc.Col(
+                            _labelled(
+                                "Compare with",
+                                ids.COMPARE_SELECT,
+                                dbc.Select(
+                                    id=ids.COMPARE_SELECT,
+                                    options=[
+                                        {"label": label, "value": key}
+                                        for key, label in COMPARE_CHOICES
+                                    ],
+                                    value=DEFAULT_COMPARE,
+                                    className="shell-compare-select",
+                                ),
+                            ),
+                            xs=12,
+                            sm="auto",
+                        ),
+                        dbc.Col(
+                            html.Span(
+                                id=ids.RANGE_LABEL,
+                                className="text-secondary small",
+                                **{"aria-live": "polite"},
+                            ),
+                            xs=12,
+                            xl=True,
+                            className="text-xl-end",
+                        ),
+                    ],
+                    className="g-2 align-items-center",
+                ),
+            ],
             fluid="xxl",
         ),
         id=ids.FILTER_BAR,
@@ -177,13 +205,14 @@ def layout() -> Component:
                             href="/",
                             className="d-flex align-items-center",
                         ),
-                        dbc.NavbarToggler(id="shell-nav-toggler"),
+                        dbc.NavbarToggler(id=ids.NAV_TOGGLER, n_clicks=0),
                         dbc.Collapse(
                             [
                                 dbc.Nav(id=ids.NAV, className="me-auto", navbar=True),
                                 html.Div(id=ids.USER_MENU),
                             ],
-                            id="shell-nav-collapse",
+                            id=ids.NAV_COLLAPSE,
+                            is_open=False,
                             navbar=True,
                         ),
                     ],
@@ -191,7 +220,8 @@ def layout() -> Component:
                 ),
                 color="white",
                 className="shell-navbar border-bottom",
-                expand="md",
+                expand="xl",
+                dark=False,
             ),
             filter_bar(),
             html.Main(dbc.Container(dash.page_container, fluid="xxl", className="py-4")),

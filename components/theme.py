@@ -20,6 +20,33 @@ METRIC_COLORS = {
     "follows": "#ec4899",
     "revenue": "#16a34a",
 }
+#: Reader types of a story (release-day / catch-up / binge) and timeline markers.
+READER_TYPE_COLORS = {
+    "all": "#1e293b",
+    "release_day": "#4f46e5",
+    "catch_up": "#0ea5e9",
+    "binge": "#f59e0b",
+}
+RELEASE_COLOR = "#64748b"
+HIATUS_COLOR = "#f59e0b"
+ALERT = "#dc2626"
+#: Reader segments by how often they came back (Audience page).
+SEGMENT_COLORS = {"casual": "#a5b4fc", "regular": "#6366f1", "loyal": "#3730a3"}
+#: New vs returning readers (Audience page).
+NEW_RETURNING_COLORS = {"new": "#0ea5e9", "returning": "#4f46e5"}
+#: Revenue sources (Revenue page, exports): shades of the revenue green plus two accents.
+REVENUE_SOURCE_COLORS = {"unlocks": "#16a34a", "tips": "#f59e0b", "subscriptions": "#0d9488"}
+#: Categorical breakdowns (devices, age bands, acquisition sources), in order of appearance.
+CATEGORY_COLORS = ("#4f46e5", "#0ea5e9", "#14b8a6", "#f59e0b", "#ec4899", "#8b5cf6", "#64748b")
+#: Sequential scales: readers per country on the map, cohort retention in the heat map.
+MAP_SCALE = ((0.0, "#eef2ff"), (0.5, "#818cf8"), (1.0, "#312e81"))
+HEATMAP_SCALE = ((0.0, "#f8fafc"), (0.15, "#e0e7ff"), (0.5, "#818cf8"), (1.0, "#312e81"))
+
+
+def rgba(color: str, alpha: float) -> str:
+    """``"#4f46e5"`` and 0.1 → ``"rgba(79,70,229,0.1)"`` (for fills under lines)."""
+    red, green, blue = (int(color[index : index + 2], 16) for index in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
 
 
 def base_layout(title: str, y_title: str, *, height: int = 360) -> go.Layout:

@@ -19,10 +19,13 @@ Contracts:
 
 from __future__ import annotations
 
+import itertools
+import logging
 import math
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,18 +34,25 @@ from sqlalchemy import (
     Integer,
     case,
     distinct,
+    exists,
     func,
     literal,
+    null,
+    or_,
     select,
+    true,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import Join
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import DateTime
 
+from data.audit import Actor
 from data.db import utcnow
 from data.models import (
     EXPERIMENT_STATUSES,
@@ -51,6 +61,7 @@ from data.models import (
     EventType,
     Experiment,
     ExperimentExposure,
+    ExperimentSnapshot,
     ExperimentVariant,
     JobState,
 )
@@ -157,10 +168,14 @@ METRICS: dict[str, MetricDefinition] = {
 }
 
 ENGINES = ("bayesian", "frequentist")
+#: Multiple-comparison corrections of the goal metrics' p-values (``settings["correction"]``):
+#: Holm (family-wise error rate, the default) or Benjamini–Hochberg (false discovery rate).
+#: Guardrails are always adjusted with Benjamini–Hochberg (docs/experiments.md).
+CORRECTIONS = ("holm", "bh")
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_WINDOW_DAYS = 90
 WEIGHT_TOLERANCE = 1e-6
-DEFAULT_SETTINGS: dict[str, Any] = {"alpha": 0.05, "mde": 0.05}
+DEFAULT_SETTINGS: dict[str, Any] = {"alpha": 0.05, "mde": 0.05, "correction": "holm"}
 
 # --------------------------------------------------------------------------- service
 
@@ -171,14 +186,6 @@ class ExperimentError(ValueError):
     def __init__(self, message: str, field_errors: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.field_errors = dict(field_errors or {})
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts (for the audit log)."""
-
-    user_id: int | None
-    label: str
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,7 @@ class ExperimentForm:
     sequential: bool = False
     traffic_percent: float | None = 100.0
     conversion_window_days: int | None = 7
+    correction: str = "holm"
 
 
 def _finite(value: object) -> float | None:
@@ -222,7 +230,7 @@ def validate_form(
 
     Fields: ``key``, ``name``, ``variants`` (and ``variant-<i>`` for one row),
     ``weights``, ``goal_metrics``, ``guardrail_metrics``, ``engine``, ``traffic_percent``,
-    ``conversion_window_days``.
+    ``conversion_window_days``, ``correction``.
     """
     errors: dict[str, str] = {}
     key = form.key.strip()
@@ -280,6 +288,8 @@ def validate_form(
         errors["guardrail_metrics"] = "A metric cannot be both a goal and a guardrail."
     if form.engine not in ENGINES:
         errors["engine"] = "Choose Bayesian or frequentist."
+    if form.correction not in CORRECTIONS:
+        errors["correction"] = "Choose Holm or Benjamini–Hochberg."
     traffic = _finite(form.traffic_percent)
     if traffic is None or not 0 < traffic <= 100:
         errors["traffic_percent"] = "Traffic is a percentage above 0 and at most 100."
@@ -314,7 +324,14 @@ def _snapshot(experiment: Experiment) -> dict[str, Any]:
         "sequential": experiment.sequential,
         "traffic_percent": experiment.traffic_percent,
         "conversion_window_days": experiment.conversion_window_days,
+        "correction": experiment_settings(experiment)["correction"],
     }
+
+
+def experiment_settings(experiment: Experiment) -> dict[str, Any]:
+    """The experiment's analysis settings with defaults filled in: ``alpha``, ``mde`` (the
+    planned relative minimum detectable effect) and ``correction`` (see ``CORRECTIONS``)."""
+    return {**DEFAULT_SETTINGS, **(experiment.settings or {})}
 
 
 def get_experiment(session: Session, key: str) -> Experiment | None:
@@ -342,7 +359,7 @@ def create_experiment(session: Session, form: ExperimentForm, actor: Actor) -> E
         goal_metrics=list(form.goal_metrics),
         guardrail_metrics=list(form.guardrail_metrics),
         conversion_window_days=int(form.conversion_window_days or 0),
-        settings=dict(DEFAULT_SETTINGS),
+        settings={**DEFAULT_SETTINGS, "correction": form.correction},
         created_by_id=actor.user_id,
         created_at=now,
         updated_at=now,
@@ -388,6 +405,7 @@ def update_experiment(session: Session, key: str, form: ExperimentForm, actor: A
     experiment.sequential = bool(form.sequential)
     experiment.traffic_percent = float(form.traffic_percent or 0)
     experiment.conversion_window_days = int(form.conversion_window_days or 0)
+    experiment.settings = {**experiment_settings(experiment), "correction": form.correction}
     if experiment.status == "draft":
         for old in list(experiment.variants):
             session.delete(old)
@@ -587,8 +605,8 @@ def fold_exposure_events(
 
 
 class plus_days(FunctionElement[datetime]):  # noqa: N801  (reads like the SQL it renders)
-    """A naive-UTC timestamp plus a whole number of days (``clauses``: timestamp, days
-    as a literal integer)."""
+    """A naive-UTC timestamp column plus a whole number of days (``clauses``: the column,
+    days as a literal integer)."""
 
     type = DateTime()
     name = "plus_days"
@@ -603,10 +621,37 @@ def _plus_days(element: plus_days, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(plus_days, "sqlite")
 def _plus_days_sqlite(element: plus_days, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff"; %f renders "SS.SSS", which still orders
-    # correctly against stored values by text comparison.
+    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff". Adding whole days leaves the time of day
+    # as it is, so the new date followed by the stored time part is exact to the
+    # microsecond (strftime's %f would round to milliseconds) and orders correctly against
+    # stored values by text comparison; date() is also several times cheaper per row.
     ts, days = (compiler.process(c, **kw) for c in element.clauses)
-    return f"strftime('%Y-%m-%d %H:%M:%f', {ts}, '+' || {days} || ' days')"
+    return f"(date({ts}, '+' || {days} || ' days') || substr({ts}, 11))"
+
+
+class _OuterLoopJoin(Join):
+    """An inner join rendered as ``left CROSS JOIN right`` (its condition belongs in WHERE):
+    SQLite then keeps ``left`` as the outer loop, its documented meaning of CROSS JOIN;
+    PostgreSQL plans it like any inner join."""
+
+    inherit_cache = True
+
+
+@compiles(_OuterLoopJoin)
+def _outer_loop_join(
+    element: _OuterLoopJoin,
+    compiler: SQLCompiler,
+    asfrom: bool = False,
+    from_linter: Any = None,
+    **kw: Any,
+) -> str:
+    if from_linter is not None:  # the two sides are joined (by the WHERE clause)
+        from_linter.edges.update(
+            itertools.product(element.left._from_objects, element.right._from_objects)
+        )
+    left = element.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+    right = element.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+    return f"{left} CROSS JOIN {right}"
 
 
 @dataclass(frozen=True)
@@ -623,16 +668,167 @@ class ArmDaySums:
     sums: dict[str, float]
 
 
+#: Version of :meth:`ExperimentData.to_json`'s layout (stored in ``experiment_snapshots``).
+SNAPSHOT_FORMAT = 1
+
+
 @dataclass(frozen=True)
 class ExperimentData:
     """What analysis needs: per (variant, exposure day) sums of analysed units, and the
-    number of units excluded for being exposed to more than one variant."""
+    number of units excluded for being exposed to more than one variant.
+
+    ``first_exposure`` / ``last_exposure`` span every exposure row of the experiment
+    (``None`` without exposures); ``per_variant`` counts analysed units per variant.
+    """
 
     cohorts: list[ArmDaySums]
     excluded_units: int
     first_exposure: datetime | None = None
     last_exposure: datetime | None = None
     per_variant: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def units(self) -> int:
+        """Analysed units (all arms)."""
+        return sum(self.per_variant.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable form (dates and times as ISO strings); :meth:`from_json`
+        gives back an equal ``ExperimentData``."""
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "cohorts": [
+                {"variant": c.variant, "day": c.day.isoformat(), "n": c.n, "sums": dict(c.sums)}
+                for c in self.cohorts
+            ],
+            "excluded_units": self.excluded_units,
+            "first_exposure": _iso(self.first_exposure),
+            "last_exposure": _iso(self.last_exposure),
+            "per_variant": dict(self.per_variant),
+        }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> ExperimentData:
+        """The ``ExperimentData`` of a :meth:`to_json` document. Raises ``ValueError`` for
+        another format version or a malformed document."""
+        if document.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"unknown snapshot format {document.get('format')!r}")
+        try:
+            return cls(
+                cohorts=[
+                    ArmDaySums(
+                        str(c["variant"]),
+                        date.fromisoformat(c["day"]),
+                        int(c["n"]),
+                        {str(k): float(v) for k, v in c["sums"].items()},
+                    )
+                    for c in document["cohorts"]
+                ],
+                excluded_units=int(document["excluded_units"]),
+                first_exposure=_from_iso(document.get("first_exposure")),
+                last_exposure=_from_iso(document.get("last_exposure")),
+                per_variant={str(k): int(v) for k, v in document["per_variant"].items()},
+            )
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"malformed snapshot: {error}") from error
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _exposure_counts(
+    session: Session, experiment_id: int
+) -> tuple[dict[tuple[str, date], int], int, datetime | None, datetime | None, int]:
+    """Statement 1 of :func:`experiment_sums`: analysed units per (variant, first-exposure
+    day), excluded units, the exposure span and the largest exposure id counted.
+
+    Every exposure row is counted per (variant, day) in the order of
+    ``ix_experiment_exposures_experiment_id_variant_key_first_day`` (no sort); units with
+    more than one row (they saw two variants: rows are unique per unit and variant) are
+    found by one pass over the unique (experiment, unit, variant) index, and their rows
+    are subtracted. One statement (UNION ALL), so all parts see the same data.
+    """
+    ee = ExperimentExposure.__table__
+    in_experiment = ee.c.experiment_id == experiment_id
+    day = utc_day(ee.c.first_exposed_at)
+    repeated = (
+        select(ee.c.unit_id)
+        .where(in_experiment)
+        .group_by(ee.c.unit_id)
+        .having(func.count() > 1)
+        .cte("repeated_units")
+    )
+    none_time = null().cast(DateTime())
+    none_id = null().cast(Integer())
+    all_rows = (
+        select(
+            literal("rows").label("part"),
+            ee.c.variant_key,
+            day.label("day"),
+            func.count().label("count"),
+            func.min(ee.c.first_exposed_at).label("first"),
+            func.max(ee.c.first_exposed_at).label("last"),
+            func.max(ee.c.id).label("max_id"),
+        )
+        .where(in_experiment)
+        .group_by(ee.c.variant_key, day)
+    )
+    excluded_rows = (
+        select(
+            literal("excluded_rows"),
+            ee.c.variant_key,
+            day,
+            func.count(),
+            none_time,
+            none_time,
+            none_id,
+        )
+        .where(in_experiment, ee.c.unit_id.in_(select(repeated.c.unit_id)))
+        .group_by(ee.c.variant_key, day)
+    )
+    excluded_units = select(
+        literal("excluded_units"),
+        null(),
+        null(),
+        func.count(),
+        none_time,
+        none_time,
+        none_id,
+    ).select_from(repeated)
+    n_by_cohort: dict[tuple[str, date], int] = {}
+    excluded = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    max_id = 0
+    for part, variant, day_value, count, low, high, top in session.execute(
+        union_all(all_rows, excluded_rows, excluded_units)
+    ):
+        if part == "excluded_units":
+            excluded = int(count)
+            continue
+        key = (variant, _as_date(day_value))
+        sign = 1 if part == "rows" else -1
+        n_by_cohort[key] = n_by_cohort.get(key, 0) + sign * int(count)
+        if part == "rows":
+            low, high = _as_datetime(low), _as_datetime(high)
+            first = low if first is None or low < first else first
+            last = high if last is None or high > last else last
+            max_id = max(max_id, int(top))
+    counts = {key: n for key, n in n_by_cohort.items() if n > 0}
+    return counts, excluded, first, last, max_id
 
 
 def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
@@ -645,50 +841,21 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
     ``unlocked`` (any chapter_unlock, 0/1), ``revenue`` (Σ revenue_minor of unlock, tip and
     subscribe events), ``read_seconds`` (Σ of chapter_progress), ``chapters`` (distinct
     chapters started), ``starts`` / ``completes`` (chapter_start / chapter_complete counts).
+
+    Statement 1 (:func:`_exposure_counts`) counts units; statement 2 sums the metric events
+    of the exposures statement 1 counted (exposure ids up to the largest it saw, so both
+    describe the same units even while exposures arrive). Statement 2 reads the events of
+    the relevant types in the experiment's day span through
+    ``ix_events_event_type_occurred_day`` and looks each one's unit up in the
+    (experiment, unit, variant) unique index of ``experiment_exposures`` (a hash join on
+    PostgreSQL); it never scans events per unit. Read-only; does not commit.
     """
-    ee = ExperimentExposure.__table__
-    ev = Event.__table__
-    units = (
-        select(
-            ee.c.unit_id.label("unit_id"),
-            func.min(ee.c.variant_key).label("variant"),
-            func.min(ee.c.first_exposed_at).label("t0"),
-            case((func.count(distinct(ee.c.variant_key)) > 1, 1), else_=0).label("excluded"),
-        )
-        .where(ee.c.experiment_id == experiment.id)
-        .group_by(ee.c.unit_id)
-        .subquery("units")
-    )
-    # 1. Units per (variant, exposure day), the excluded count and the exposure span: an
-    #    index scan of experiment_exposures.
-    counts = session.execute(
-        select(
-            units.c.variant,
-            utc_day(units.c.t0).label("day"),
-            units.c.excluded,
-            func.count(),
-            func.min(units.c.t0),
-            func.max(units.c.t0),
-        ).group_by(units.c.variant, utc_day(units.c.t0), units.c.excluded)
-    ).all()
-    excluded = 0
-    n_by_cohort: dict[tuple[str, date], int] = {}
-    first: datetime | None = None
-    last: datetime | None = None
-    for variant, day, is_excluded, count, low, high in counts:
-        if is_excluded:
-            excluded += int(count)
-            continue
-        day = date.fromisoformat(day[:10]) if isinstance(day, str) else day
-        n_by_cohort[(variant, day)] = int(count)
-        first = low if first is None or low < first else first
-        last = high if last is None or high > last else last
-    if first is None:
+    counts, excluded, first, last, max_id = _exposure_counts(session, experiment.id)
+    if first is None or last is None:
         return ExperimentData([], excluded)
 
-    # 2. Per-unit values from the events of analysed units, driven from the events (each
-    #    looks its unit up through the experiment_exposures unique index), then summed per
-    #    (variant, exposure day). Units without events add 0 to every sum.
+    ee = ExperimentExposure.__table__
+    ev = Event.__table__
     revenue_types = (
         EventType.CHAPTER_UNLOCK.value,
         EventType.TIP.value,
@@ -701,79 +868,67 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
         EventType.CHAPTER_COMPLETE.value,
     )
     window = int(experiment.conversion_window_days)
-    # Each metric event since the first exposure looks its unit up in experiment_exposures
-    # through the (experiment_id, unit_id, variant_key) unique index: correlated scalar
-    # subqueries, not a join, so no planner (SQLite's included) can loop over exposures and
-    # scan events for each one. Materialised, so the lookups run once per event. Units seen
-    # in two variants get no variant (excluded).
+    window_end = last + timedelta(days=window)
     unit = func.coalesce(ev.c.user_id, ev.c.anonymous_id)
-
-    def lookup(column: Any) -> Any:
-        lookup_table = ee.alias()
-        return (
-            select(column(lookup_table))
-            .where(lookup_table.c.experiment_id == experiment.id, lookup_table.c.unit_id == unit)
-            .scalar_subquery()
+    # The events are the outer loop (CROSS JOIN on SQLite, whose planner would otherwise
+    # walk the exposures in unit order, to group without sorting, and scan the events
+    # for each unit: events have no index by unit, on purpose). Only events in the unit's
+    # own window join, so each analysed unit's group holds exactly its counted events;
+    # units without any add 0 to every sum (their n comes from statement 1).
+    joined = _OuterLoopJoin(ev, ee, true())
+    conditions = [
+        ee.c.experiment_id == experiment.id,
+        ee.c.unit_id == unit,
+        ee.c.id <= max_id,
+        ev.c.event_type.in_(relevant),
+        utc_day(ev.c.occurred_at) >= first.date(),  # ix_events_event_type_occurred_day
+        utc_day(ev.c.occurred_at) <= window_end.date(),
+        ev.c.occurred_at >= first,
+        ev.c.occurred_at < window_end,
+        ev.c.occurred_at >= ee.c.first_exposed_at,
+        ev.c.occurred_at < plus_days(ee.c.first_exposed_at, literal(window, Integer)),
+    ]
+    if excluded:
+        # Units seen in two variants: leave them out (one more index probe per event, only
+        # when statement 1 found any).
+        other = ee.alias("other_variant")
+        conditions.append(
+            ~exists().where(
+                other.c.experiment_id == experiment.id,
+                other.c.unit_id == ee.c.unit_id,
+                other.c.variant_key != ee.c.variant_key,
+                other.c.id <= max_id,
+            )
         )
-
-    events = (
-        select(
-            unit.label("unit"),
-            lookup(lambda t: func.min(t.c.first_exposed_at)).label("t0"),
-            lookup(
-                lambda t: case(
-                    (
-                        func.min(t.c.variant_key) == func.max(t.c.variant_key),
-                        func.min(t.c.variant_key),
-                    )
-                )
-            ).label("variant"),
-            ev.c.event_type,
-            ev.c.occurred_at,
-            ev.c.revenue_minor,
-            ev.c.read_seconds,
-            ev.c.chapter_id,
-        )
-        .where(
-            ev.c.event_type.in_(relevant),
-            utc_day(ev.c.occurred_at) >= first.date(),  # ix_events_event_type_occurred_day
-            ev.c.occurred_at >= first,
-        )
-        .cte("metric_events")
-        .prefix_with("MATERIALIZED")
-    )
-    kind = events.c.event_type
+    kind = ev.c.event_type
     per_unit = (
         select(
-            events.c.variant,
-            utc_day(events.c.t0).label("day"),
+            func.min(ee.c.variant_key).label("variant"),
+            func.min(ee.c.first_exposed_at).label("t0"),
             func.max(case((kind == EventType.CHAPTER_UNLOCK.value, 1), else_=0)).label("unlocked"),
             func.coalesce(
-                func.sum(case((kind.in_(revenue_types), events.c.revenue_minor), else_=0)), 0
+                func.sum(case((kind.in_(revenue_types), ev.c.revenue_minor), else_=0)), 0
             ).label("revenue"),
             func.coalesce(
                 func.sum(
-                    case((kind == EventType.CHAPTER_PROGRESS.value, events.c.read_seconds), else_=0)
+                    case((kind == EventType.CHAPTER_PROGRESS.value, ev.c.read_seconds), else_=0)
                 ),
                 0,
             ).label("read_seconds"),
             func.count(
-                distinct(case((kind == EventType.CHAPTER_START.value, events.c.chapter_id)))
+                distinct(case((kind == EventType.CHAPTER_START.value, ev.c.chapter_id)))
             ).label("chapters"),
             func.sum(case((kind == EventType.CHAPTER_START.value, 1), else_=0)).label("starts"),
             func.sum(case((kind == EventType.CHAPTER_COMPLETE.value, 1), else_=0)).label(
                 "completes"
             ),
         )
-        .where(
-            events.c.variant.is_not(None),
-            events.c.occurred_at >= events.c.t0,
-            events.c.occurred_at < plus_days(events.c.t0, literal(window, Integer)),
-        )
-        .group_by(events.c.unit, events.c.variant, events.c.t0)
+        .select_from(joined)
+        .where(*conditions)
+        .group_by(ee.c.unit_id)
         .subquery("per_unit")
     )
-    columns = [per_unit.c.variant, per_unit.c.day]
+    columns = [per_unit.c.variant, utc_day(per_unit.c.t0).label("day")]
     for name in UNIT_VALUES:
         value = per_unit.c[name]
         columns.append(func.sum(value).label(name))
@@ -781,11 +936,9 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
     columns.append(func.sum(per_unit.c.completes * per_unit.c.starts).label("completes_x_starts"))
     sums_by_cohort: dict[tuple[str, date], dict[str, float]] = {}
     for row in session.execute(
-        select(*columns).group_by(per_unit.c.variant, per_unit.c.day)
+        select(*columns).group_by(per_unit.c.variant, utc_day(per_unit.c.t0))
     ).mappings():
-        day = row["day"]
-        day = date.fromisoformat(day[:10]) if isinstance(day, str) else day
-        sums_by_cohort[(row["variant"], day)] = {
+        sums_by_cohort[(row["variant"], _as_date(row["day"]))] = {
             name: float(row[name] or 0)
             for name in row.keys()  # noqa: SIM118  (RowMapping.keys() is the API)
             if name not in ("variant", "day")
@@ -794,12 +947,273 @@ def experiment_sums(session: Session, experiment: Experiment) -> ExperimentData:
     empty["completes_x_starts"] = 0.0
     cohorts: list[ArmDaySums] = []
     per_variant: dict[str, int] = {}
-    for (variant, day), n in sorted(n_by_cohort.items(), key=lambda item: (item[0][1], item[0][0])):
+    for (variant, day), n in sorted(counts.items(), key=lambda item: (item[0][1], item[0][0])):
         cohorts.append(
             ArmDaySums(variant, day, n, {**empty, **sums_by_cohort.get((variant, day), {})})
         )
         per_variant[variant] = per_variant.get(variant, 0) + n
     return ExperimentData(cohorts, excluded, first, last, per_variant)
+
+
+# --------------------------------------------------------------------------- stored analysis
+
+#: Without a snapshot yet, experiments with fewer exposure rows than this are analysed in
+#: the request that asks (well under a second); larger ones are left to the job.
+ON_DEMAND_MAX_EXPOSURES = 50_000
+#: The ``experiment_analysis`` job recomputes a running experiment whose snapshot is older.
+ANALYSIS_REFRESH = timedelta(minutes=10)
+#: A stopped experiment is recomputed (every ``ANALYSIS_REFRESH``) until its last units'
+#: conversion windows have closed and this much longer has passed (late events), once
+#: more after that, and then never again unless an admin asks.
+ANALYSIS_SETTLE = timedelta(days=1)
+#: A requested experiment is computed at most this many times per job run (a request newer
+#: than every computation, e.g. from a web server whose clock runs ahead, cannot loop).
+MAX_RUNS_PER_EXPERIMENT = 2
+
+
+@dataclass(frozen=True)
+class StoredAnalysis:
+    """An experiment's ``experiment_snapshots`` row: ``data`` as of ``computed_at`` (both
+    ``None`` before the first snapshot, or when it was stored in another format), the
+    ``seconds`` the computation took, and ``requested_at`` while a recompute is pending."""
+
+    experiment_id: int
+    data: ExperimentData | None
+    computed_at: datetime | None
+    seconds: float | None
+    requested_at: datetime | None
+
+    @property
+    def pending(self) -> bool:
+        """True while a requested recomputation has not been stored yet."""
+        return self.requested_at is not None
+
+
+def _upsert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    module = pg_dialect if dialect == "postgresql" else sqlite_dialect
+    return module.insert(ExperimentSnapshot.__table__)
+
+
+def store_snapshot(
+    session: Session,
+    experiment_id: int,
+    data: ExperimentData,
+    *,
+    computed_at: datetime,
+    seconds: float,
+) -> bool:
+    """Replace the experiment's snapshot with ``data`` (as of ``computed_at``, when the
+    computation started) in one statement, so readers see the old snapshot or the new one.
+
+    A snapshot never replaces a newer one (two computations racing: the later start wins,
+    whichever finishes last), and it clears a pending request made before
+    ``computed_at`` (a request made during the computation stays pending). Returns True
+    when stored. Does not commit.
+    """
+    table = ExperimentSnapshot.__table__
+    statement = _upsert(session).values(
+        experiment_id=experiment_id,
+        computed_at=computed_at,
+        seconds=seconds,
+        data=data.to_json(),
+        requested_at=None,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.experiment_id],
+        set_={
+            "computed_at": statement.excluded.computed_at,
+            "seconds": statement.excluded.seconds,
+            "data": statement.excluded.data,
+            "requested_at": case(
+                (table.c.requested_at <= statement.excluded.computed_at, None),
+                else_=table.c.requested_at,
+            ),
+        },
+        where=or_(
+            table.c.computed_at.is_(None),
+            table.c.computed_at <= statement.excluded.computed_at,
+        ),
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def request_analysis(session: Session, experiment_id: int, now: datetime) -> None:
+    """Ask for the experiment to be (re)computed: set its snapshot's ``requested_at`` to
+    ``now`` (creating a row without data when there is none yet). The
+    ``experiment_analysis`` job computes requested experiments first. Does not commit."""
+    table = ExperimentSnapshot.__table__
+    statement = _upsert(session).values(experiment_id=experiment_id, requested_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.experiment_id],
+        set_={"requested_at": statement.excluded.requested_at},
+    )
+    session.execute(statement)
+
+
+def load_snapshot(session: Session, experiment_id: int) -> StoredAnalysis | None:
+    """The experiment's stored analysis, or ``None`` when it has never been computed nor
+    requested. A snapshot stored in an unknown format reads as no data (it is recomputed)."""
+    row = session.execute(
+        select(
+            ExperimentSnapshot.computed_at,
+            ExperimentSnapshot.seconds,
+            ExperimentSnapshot.data,
+            ExperimentSnapshot.requested_at,
+        ).where(ExperimentSnapshot.experiment_id == experiment_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    computed_at, seconds, document, requested_at = row
+    data = None
+    if document is not None:
+        try:
+            data = ExperimentData.from_json(document)
+        except ValueError:
+            logger.warning("experiment %s: unreadable snapshot, ignored", experiment_id)
+    if data is None:
+        computed_at = seconds = None
+    return StoredAnalysis(experiment_id, data, computed_at, seconds, requested_at)
+
+
+def refresh_snapshot(
+    session: Session, experiment: Experiment, *, now: datetime | None = None
+) -> ExperimentData:
+    """Compute :func:`experiment_sums` for ``experiment`` and store it with
+    :func:`store_snapshot` (``computed_at`` = ``now``, default the current time, taken
+    before the computation). The reads run first and the write is one short statement, so
+    a long analysis never holds SQLite's write lock. Returns the data. Does not commit."""
+    started_at = now or utcnow()
+    clock = time.perf_counter()
+    data = experiment_sums(session, experiment)
+    store_snapshot(
+        session,
+        experiment.id,
+        data,
+        computed_at=started_at,
+        seconds=round(time.perf_counter() - clock, 3),
+    )
+    return data
+
+
+def count_exposures(session: Session, experiment_id: int, *, limit: int | None = None) -> int:
+    """Exposure rows of the experiment; with ``limit``, counting stops at ``limit`` + 1
+    rows, so "is it small?" costs the same for any size."""
+    rows = select(literal(1)).where(ExperimentExposure.experiment_id == experiment_id)
+    if limit is not None:
+        rows = rows.limit(limit + 1)
+    return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+
+
+def analysis_due(
+    status: str,
+    stopped_at: datetime | None,
+    conversion_window_days: int,
+    computed_at: datetime | None,
+    requested_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """Whether the ``experiment_analysis`` job should compute an experiment now: when a
+    recompute was requested; a running experiment without a snapshot or with one older
+    than ``ANALYSIS_REFRESH``; a stopped one likewise while its results can still change
+    (until ``conversion_window_days`` + ``ANALYSIS_SETTLE`` after the stop, plus one last
+    snapshot computed after that). Drafts and archived experiments only on request."""
+    if requested_at is not None:
+        return True
+    stale = computed_at is None or computed_at <= now - ANALYSIS_REFRESH
+    if status == "running":
+        return stale
+    if status == "stopped" and stopped_at is not None:
+        settled_at = stopped_at + timedelta(days=conversion_window_days) + ANALYSIS_SETTLE
+        return computed_at is None or (stale and computed_at < settled_at)
+    return False
+
+
+def experiments_due(session: Session, now: datetime) -> list[int]:
+    """Ids of the experiments :func:`analysis_due` says to compute, requested ones first
+    (oldest request first), then those never computed, then the oldest snapshots."""
+    snapshot = ExperimentSnapshot
+    rows = session.execute(
+        select(
+            Experiment.id,
+            Experiment.status,
+            Experiment.stopped_at,
+            Experiment.conversion_window_days,
+            snapshot.computed_at,
+            snapshot.requested_at,
+        )
+        .outerjoin(snapshot, snapshot.experiment_id == Experiment.id)
+        .where(
+            or_(snapshot.requested_at.is_not(None), Experiment.status.in_(("running", "stopped")))
+        )
+    ).all()
+    due = [row for row in rows if analysis_due(*row[1:], now=now)]
+    oldest = datetime.min
+
+    def order(row: Any) -> tuple[int, datetime, int]:
+        if row.requested_at is not None:
+            return (0, row.requested_at, row.id)
+        return (1, row.computed_at or oldest, row.id)
+
+    return [row.id for row in sorted(due, key=order)]
+
+
+def _requested(session: Session) -> list[int]:
+    return list(
+        session.scalars(
+            select(ExperimentSnapshot.experiment_id)
+            .where(ExperimentSnapshot.requested_at.is_not(None))
+            .order_by(ExperimentSnapshot.requested_at, ExperimentSnapshot.experiment_id)
+        )
+    )
+
+
+class AnalysisFailed(RuntimeError):
+    """Some experiments could not be analysed (the others were stored)."""
+
+
+def analyse_experiments(session: Session, *, now: Callable[[], datetime] = utcnow) -> int:
+    """The ``experiment_analysis`` job: store a fresh snapshot of every experiment
+    :func:`experiments_due` lists, requested ones first, and return how many were stored.
+
+    Unlike the rest of this module it **commits**, after each experiment: one snapshot is
+    one transaction (atomic on its own, visible as soon as it is stored), and a long run
+    never holds SQLite's write lock for more than one small upsert. After each experiment
+    it looks for new requests (an admin's "Recompute now" while the job runs) and takes
+    them next. An experiment that fails is rolled back, logged and skipped for the rest of
+    the run; the others continue, and :class:`AnalysisFailed` is raised at the end so the
+    run is recorded as failed. Idempotent: a second run changes nothing but the times.
+    """
+    queue = experiments_due(session, now())
+    session.commit()  # end the read transaction before the long reads
+    runs: dict[int, int] = {}
+    failed: list[int] = []
+    stored = 0
+    while queue:
+        experiment_id = queue.pop(0)
+        runs[experiment_id] = runs.get(experiment_id, 0) + 1
+        try:
+            experiment = session.get(Experiment, experiment_id)
+            if experiment is not None:
+                refresh_snapshot(session, experiment, now=now())
+                stored += 1
+            session.commit()
+        except Exception:
+            session.rollback()
+            logger.exception("experiment %s: analysis failed", experiment_id)
+            failed.append(experiment_id)
+        requested = [
+            i
+            for i in _requested(session)
+            if i not in failed and runs.get(i, 0) < MAX_RUNS_PER_EXPERIMENT
+        ]
+        session.commit()
+        queue = requested + [i for i in queue if i not in requested]
+    if failed:
+        raise AnalysisFailed(
+            f"analysis failed for experiment ids {sorted(failed)} ({stored} stored); see the log"
+        )
+    return stored
 
 
 # --------------------------------------------------------------------------- list

@@ -20,6 +20,20 @@ per touched story, O(the story's progress rows)), so they always equal the live 
 Reader types and hooks read ``chapters.published_at``: after a change of a chapter's
 publication time, call :func:`rebuild_story_reader_summaries` for its story.
 
+Two per-writer tables follow (the read paths of first-read-week cohorts and the
+most-engaged ranking):
+
+- ``writer_reader_summary``: for every (writer, reader) pair with such an event, deleted and
+  re-aggregated from the pair's ``story_reader_summary`` rows (the first open on any of the
+  writer's stories, and its week), so it always equals that aggregation;
+- ``writer_reader_daily``: the rows of exactly the given days are deleted and rebuilt from
+  ``story_reader_daily`` (summed over each writer's stories), which
+  :func:`data.writes.rebuild_rollups` has just rebuilt for the same days; the first open they
+  carry is copied from ``writer_reader_summary``, and the rows of every other day of a
+  touched (writer, reader) pair are brought up to date when it moved (a late or backfilled
+  first open). So the table always equals a fresh fold of ``story_reader_daily`` joined with
+  ``writer_reader_summary`` (:func:`rebuild_writer_reader_tables` builds it whole).
+
 Purging raw events never removes progress rows (the same contract as the daily rollups).
 """
 
@@ -29,7 +43,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, insert, or_, select, tuple_
+from sqlalchemy import Select, and_, case, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -44,7 +58,10 @@ from data.models import (
     Story,
     StoryChapterStats,
     StoryEntryCohort,
+    StoryReaderDaily,
     StoryReaderSummary,
+    WriterReaderDaily,
+    WriterReaderSummary,
 )
 from data.queries.retention import (
     READER_TYPES,
@@ -55,11 +72,12 @@ from data.queries.retention import (
     retention_counts,
     type_reached_counts,
 )
-from data.sql import earliest, seconds_between, utc_day
+from data.sql import earliest, seconds_between, utc_day, week_start
 
 __all__ = [
     "PROGRESS_EVENT_TYPES",
     "rebuild_story_reader_summaries",
+    "rebuild_writer_reader_tables",
     "refresh_story_chapter_stats",
     "update_reader_progress",
 ]
@@ -77,6 +95,9 @@ _TIMESTAMPS = ("first_started_at", "first_completed_at", "unlocked_at")
 _KEY = ("story_id", "reader_id", "chapter_number")
 P = ReaderChapterProgress
 S = StoryReaderSummary
+SRD = StoryReaderDaily
+W = WriterReaderSummary
+WRD = WriterReaderDaily
 
 
 def _day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
@@ -107,7 +128,9 @@ def update_reader_progress(
     The days may instead be given as ``day_ranges``, half-open ``(first, after_last)`` day
     pairs (what :func:`data.writes.rebuild_rollups` works with). With neither, every event
     is folded in; then the derived tables of the module docstring are refreshed for the
-    touched (story, reader) pairs and stories (all of them when every event is folded).
+    touched (story, reader) and (writer, reader) pairs, stories and days (all of them when
+    every event is folded; ``writer_reader_daily`` is rebuilt from ``story_reader_daily``, so
+    call this after the days' daily rollups, as ``rebuild_rollups`` does).
     Returns the number of progress rows inserted or updated. Runs in the caller's
     transaction and does not commit. Supports SQLite and PostgreSQL
     (``NotImplementedError`` otherwise).
@@ -172,8 +195,13 @@ def update_reader_progress(
     )
     _refresh_summaries(session, None if ranges is None else pairs)
     if ranges is None:
+        rebuild_writer_reader_tables(session)
         stories = None
     else:
+        writer_pairs = _writer_pairs(pairs)
+        _refresh_writer_summaries(session, writer_pairs)
+        _rebuild_writer_reader_daily(session, ranges)
+        _sync_first_opens(session, writer_pairs)
         stories = set(session.scalars(select(pairs.subquery().c.story_id).distinct()))
     refresh_story_chapter_stats(session, stories)
     return max(result.rowcount, 0)
@@ -193,7 +221,20 @@ def rebuild_story_reader_summaries(
             return
         pairs = select(P.story_id, P.reader_id).where(P.story_id.in_(ids)).distinct()
     _refresh_summaries(session, pairs)
+    writer_pairs = None if pairs is None else _writer_pairs(pairs)
+    _refresh_writer_summaries(session, writer_pairs)
+    _sync_first_opens(session, writer_pairs)
     refresh_story_chapter_stats(session, story_ids)
+
+
+def rebuild_writer_reader_tables(session: Session) -> None:
+    """Recompute ``writer_reader_summary`` whole from ``story_reader_summary``, then
+    ``writer_reader_daily`` whole from ``story_reader_daily`` and it (every day, also days
+    whose raw events were purged). What :func:`update_reader_progress` does when it folds
+    every event; also the backfill after creating the tables. Runs in the caller's
+    transaction; does not commit."""
+    _refresh_writer_summaries(session, None)
+    _rebuild_writer_reader_daily(session, None)
 
 
 def refresh_story_chapter_stats(session: Session, story_ids: Iterable[int] | None = None) -> int:
@@ -339,3 +380,104 @@ def _refresh_summaries(session: Session, pairs: Select[Any] | None) -> None:
             rows,
         )
     )
+
+
+def _writer_pairs(pairs: Select[Any]) -> Select[Any]:
+    """The distinct ``(writer_id, reader_id)`` pairs (writer from the catalog, as
+    ``reader_chapter_progress.writer_id`` is) of the ``(story_id, reader_id)`` ``pairs``."""
+    touched = pairs.subquery()
+    return (
+        select(Story.writer_id, touched.c.reader_id)
+        .join(Story, Story.id == touched.c.story_id)
+        .distinct()
+    )
+
+
+def _refresh_writer_summaries(session: Session, writer_pairs: Select[Any] | None) -> None:
+    """Delete and re-aggregate the ``writer_reader_summary`` rows of the ``(writer_id,
+    reader_id)`` pairs selected by ``writer_pairs`` (every pair when ``None``) from
+    ``story_reader_summary``; a pair without summary rows gets no row."""
+    first = func.min(S.first_started_at)
+    rows = select(S.writer_id, S.reader_id, first, week_start(utc_day(first))).group_by(
+        S.writer_id, S.reader_id
+    )
+    if writer_pairs is None:
+        session.execute(delete(W))
+    else:
+        session.execute(delete(W).where(tuple_(W.writer_id, W.reader_id).in_(writer_pairs)))
+        rows = rows.where(tuple_(S.writer_id, S.reader_id).in_(writer_pairs))
+    session.execute(
+        insert(W).from_select(["writer_id", "reader_id", "first_started_at", "first_week"], rows)
+    )
+
+
+def _rebuild_writer_reader_daily(session: Session, ranges: list[tuple[date, date]] | None) -> None:
+    """Replace the ``writer_reader_daily`` rows of the half-open day ``ranges`` (every row
+    when ``None``) by the fold of ``story_reader_daily`` (rows without a writer left out)
+    with the first opens of ``writer_reader_summary``: refresh that first."""
+    rows = (
+        select(
+            SRD.writer_id,
+            SRD.reader_id,
+            SRD.day,
+            week_start(SRD.day),
+            utc_day(func.max(W.first_started_at)),
+            func.max(W.first_week),
+            func.sum(SRD.chapter_views),
+            func.sum(SRD.completions),
+            func.sum(SRD.reading_seconds),
+            func.sum(SRD.revenue_minor),
+        )
+        .outerjoin(W, and_(W.writer_id == SRD.writer_id, W.reader_id == SRD.reader_id))
+        .where(SRD.writer_id.is_not(None))
+        .group_by(SRD.writer_id, SRD.reader_id, SRD.day)
+    )
+    if ranges is None:
+        session.execute(delete(WRD))
+    else:
+        session.execute(delete(WRD).where(_days_in(WRD.day, ranges)))
+        rows = rows.where(_days_in(SRD.day, ranges))
+    session.execute(
+        insert(WRD).from_select(
+            [
+                "writer_id",
+                "reader_id",
+                "day",
+                "week",
+                "first_day",
+                "first_week",
+                "chapter_views",
+                "completions",
+                "reading_seconds",
+                "revenue_minor",
+            ],
+            rows,
+        )
+    )
+
+
+def _sync_first_opens(session: Session, writer_pairs: Select[Any] | None) -> None:
+    """Copy the first open of ``writer_reader_summary`` (``None`` without a row) onto every
+    ``writer_reader_daily`` row of the pairs selected by ``writer_pairs`` (every row when
+    ``None``) where it differs."""
+    match = and_(W.writer_id == WRD.writer_id, W.reader_id == WRD.reader_id)
+    first_day = select(utc_day(W.first_started_at)).where(match).scalar_subquery()
+    first_week = select(W.first_week).where(match).scalar_subquery()
+    statement = (
+        update(WRD)
+        .where(
+            or_(
+                WRD.first_day.is_distinct_from(first_day),
+                WRD.first_week.is_distinct_from(first_week),
+            )
+        )
+        .values(first_day=first_day, first_week=first_week)
+    )
+    if writer_pairs is not None:
+        statement = statement.where(tuple_(WRD.writer_id, WRD.reader_id).in_(writer_pairs))
+    session.execute(statement, execution_options={"synchronize_session": False})
+
+
+def _days_in(column: Any, ranges: list[tuple[date, date]]) -> ColumnElement[bool]:
+    """``column`` (a ``Date``) within any of the half-open day ``ranges``."""
+    return or_(*(and_(column >= first, column < after) for first, after in ranges))

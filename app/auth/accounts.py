@@ -1,28 +1,37 @@
 """Dashboard accounts: the flask-login user object and account operations.
 
-Passwords are hashed with werkzeug's scrypt. The session carries
+Passwords are hashed with werkzeug's scrypt (``data.access.hash_password``; the admin
+console's audited account service lives there too). The session carries
 ``"<user id>.<password change time>"`` so a password reset or a disabled account ends
 every existing session on the next request.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
+from data.access import EMAIL_PATTERN, MIN_PASSWORD_LENGTH, hash_password, normalise_email
 from data.db import utcnow
 from data.models import ROLES, User, Writer
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 10
+__all__ = [
+    "EMAIL_PATTERN",
+    "MIN_PASSWORD_LENGTH",
+    "AccountError",
+    "AccountUser",
+    "create_user",
+    "load_account",
+    "normalise_email",
+    "verify_credentials",
+]
 # Checked against when the email is unknown, so both paths cost one scrypt verification.
-_DUMMY_HASH = generate_password_hash("legato-timing-equaliser", method="scrypt")
+_DUMMY_HASH = hash_password("legato-timing-equaliser")
 
 
 class AccountError(ValueError):
@@ -63,11 +72,6 @@ class AccountUser(UserMixin):
             active=user.is_active,
             password_changed_at=user.password_changed_at,
         )
-
-
-def normalise_email(email: str) -> str:
-    """Lower-cased, trimmed email; the form accounts are stored and looked up in."""
-    return email.strip().lower()
 
 
 def load_account(session: Session, session_id: str) -> AccountUser | None:
@@ -129,7 +133,7 @@ def create_user(
         raise AccountError(f"an account with email '{email}' already exists")
     user = User(
         email=email,
-        password_hash=generate_password_hash(password, method="scrypt"),
+        password_hash=hash_password(password),
         role=role,
         writer_id=writer_id,
         display_name=display_name or email.split("@")[0],

@@ -3,33 +3,40 @@
 A key looks like ``lgw_<40 url-safe chars>`` (write) or ``lgr_…`` (read). Only its
 SHA-256 digest is stored, with a short display prefix. Write keys are scoped to a
 ``source`` (the dedupe namespace of the events they send); read keys to one writer or,
-with no writer, the whole platform.
+with no writer, the whole platform. The key format and digest are defined once in
+``data.access`` (which also holds the admin console's audited key service); the functions
+here are the unaudited ones the CLI and tests use.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import secrets
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.access import (
+    DISPLAY_PREFIX_LENGTH,
+    KEY_PREFIXES,
+    SOURCE_PATTERN,
+    hash_key,
+    new_key_material,
+)
 from data.db import utcnow
 from data.models import API_KEY_KINDS, ApiKey, Writer
 
-KEY_PREFIXES = {"write": "lgw_", "read": "lgr_"}
-SOURCE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-DISPLAY_PREFIX_LENGTH = 12
+__all__ = [
+    "DISPLAY_PREFIX_LENGTH",
+    "KEY_PREFIXES",
+    "SOURCE_PATTERN",
+    "ApiKeyError",
+    "create_api_key",
+    "find_active_key",
+    "hash_key",
+    "revoke_api_key",
+]
 
 
 class ApiKeyError(ValueError):
     """A key could not be created or changed; the message says why."""
-
-
-def hash_key(plaintext: str) -> str:
-    """The stored digest of a presented key."""
-    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
 def create_api_key(
@@ -64,12 +71,12 @@ def create_api_key(
             raise ApiKeyError("a read key is scoped to a writer or the platform; omit --source")
         if writer_id is not None and session.get(Writer, writer_id) is None:
             raise ApiKeyError(f"there is no writer with id {writer_id}")
-    plaintext = KEY_PREFIXES[kind] + secrets.token_urlsafe(30)
+    material = new_key_material(kind)
     key = ApiKey(
         name=name,
         kind=kind,
-        prefix=plaintext[:DISPLAY_PREFIX_LENGTH],
-        key_hash=hash_key(plaintext),
+        prefix=material.prefix,
+        key_hash=material.digest,
         source=source,
         writer_id=writer_id,
         created_by_id=created_by_id,
@@ -77,7 +84,7 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
-    return key, plaintext
+    return key, material.plaintext
 
 
 def find_active_key(session: Session, plaintext: str, kind: str) -> ApiKey | None:

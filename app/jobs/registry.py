@@ -10,8 +10,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.jobs.forecasts import run_forecasts
 from data.experiments import fold_exposure_events
 from data.writes import rollup_new_events
+
+#: The forecasts job runs nightly (an interval from scheduler start; ``flask jobs run
+#: forecasts`` runs it at once). Forecasts are based on complete days, so more often adds little.
+FORECASTS_INTERVAL_SECONDS = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ def _experiment_exposures(session: Session, _settings: JobSettings) -> int:
     return fold_exposure_events(session)
 
 
+def _forecasts(session: Session, _settings: JobSettings) -> int:
+    return run_forecasts(session)
+
+
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
@@ -59,6 +68,14 @@ JOBS: dict[str, JobSpec] = {
             "Fold experiment_exposure events sent through ingest into experiment_exposures "
             "(the assignment API records its exposures directly).",
             60,
+        ),
+        JobSpec(
+            "forecasts",
+            _forecasts,
+            "Forecast daily revenue and readers 90 days ahead for the platform, every writer "
+            "and every story (Prophet, backtested against a seasonal-naive baseline), and "
+            "publish the new set atomically.",
+            FORECASTS_INTERVAL_SECONDS,
         ),
     )
 }

@@ -33,7 +33,7 @@ from data.queries import (
     retention,
 )
 from data.queries.common import story_in_scope
-from data.queries.filters import FilterError, Period, Scope
+from data.queries.filters import FilterError, Period, Scope, Segment
 
 COMPARISON_METRICS = (
     "views",
@@ -178,15 +178,29 @@ def revenue_section(session: Session, scope: Scope, period: Period) -> dict[str,
     )
 
 
+def segment_filter(segment: Segment | None) -> dict[str, list[str]]:
+    """The trait conditions of ``segment`` as JSON (``{}`` for every reader)."""
+    return {} if segment is None else {k: list(v) for k, v in segment.conditions().items()}
+
+
 def audience_section(
-    session: Session, scope: Scope, period: Period, weeks: int = 8
+    session: Session,
+    scope: Scope,
+    period: Period,
+    weeks: int = 8,
+    segment: Segment | None = None,
 ) -> dict[str, Any]:
-    split = audience.new_vs_returning(session, scope, period)
+    """Breakdowns, new vs returning and first-read-week cohorts, each over the readers in
+    ``segment`` (echoed as ``segment_filter``)."""
+    split = audience.new_vs_returning(session, scope, period, segment=segment)
     return jsonable(
         {
             "period": _period(period),
+            "segment_filter": segment_filter(segment),
             "breakdowns": {
-                dimension: audience.audience_breakdown(session, scope, period, dimension)
+                dimension: audience.audience_breakdown(
+                    session, scope, period, dimension, segment=segment
+                )
                 for dimension in audience.DIMENSIONS
             },
             "new_vs_returning": {
@@ -194,7 +208,9 @@ def audience_section(
                 "returning": split.returning,
                 "total": split.total,
             },
-            "weekly_cohorts": audience.weekly_cohorts(session, scope, period, weeks),
+            "weekly_cohorts": audience.weekly_cohorts(
+                session, scope, period, weeks, segment=segment
+            ),
         }
     )
 
@@ -266,15 +282,19 @@ def segments_of(histogram: pd.DataFrame, period: Period) -> list[dict[str, Any]]
 
 
 def engagement_section(
-    session: Session, scope: Scope, period: Period, limit: int
+    session: Session, scope: Scope, period: Period, limit: int, segment: Segment | None = None
 ) -> dict[str, Any]:
-    top = engagement.most_engaged_readers(session, scope, period, limit)
+    """Casual/regular/loyal counts and the most engaged readers, over the readers in
+    ``segment`` (the trait filter, echoed as ``segment_filter``)."""
+    top = engagement.most_engaged_readers(session, scope, period, limit, segment=segment)
     if not top.empty:
         top["segment"] = reader_segment(top["active_days"].to_numpy(), period.days)
+    histogram = engagement.activity_histogram(session, scope, period, segment=segment)
     return jsonable(
         {
             "period": _period(period),
-            "segments": segments_of(engagement.activity_histogram(session, scope, period), period),
+            "segment_filter": segment_filter(segment),
+            "segments": segments_of(histogram, period),
             "most_engaged": top,
         }
     )

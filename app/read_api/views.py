@@ -12,15 +12,17 @@ Authentication (first match wins):
 
 Authorisation: ``/writers/<id>/…`` for another writer is 403; a story or reader outside the
 scope is 404 (indistinguishable from one that does not exist); ``/stats/realtime`` needs
-platform access (403). Invalid filters are 400 with the parameter named.
+platform access (403). Invalid filters are 400 with the parameter named; the reader
+segment filter (``country``, ``device``, ``age_band``, ``acquisition_source``) is accepted
+by the audience and engagement views only (``SEGMENT_VIEWS``) and is 400 elsewhere.
+Exports (``/writers/<id>/export``) answer JSON, CSV or an Excel workbook
+(``data.queries.export.export_file``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -35,11 +37,20 @@ from werkzeug.exceptions import HTTPException
 from app.auth.api_keys import find_active_key
 from app.database import get_database
 from app.read_api import sections
+from app.read_api.openapi import MAX_PATH_ID
 from data.db import utcnow
 from data.models import Writer
 from data.queries.engagement import MAX_LIMIT
-from data.queries.export import EXPORT_TABLES
-from data.queries.filters import FilterError, Period, Scope
+from data.queries.export import EXPORT_FORMATS, EXPORT_TABLES, export_file
+from data.queries.filters import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    SEGMENT_FIELDS,
+    FilterError,
+    Period,
+    Scope,
+    Segment,
+)
 from data.queries.rankings import RANKABLE_METRICS
 
 blueprint = Blueprint("read_api", __name__, url_prefix="/api/v1")
@@ -47,6 +58,9 @@ blueprint = Blueprint("read_api", __name__, url_prefix="/api/v1")
 DEFAULT_DAYS = 28
 MAX_DAYS = 3660
 RANKING_METRICS = (*RANKABLE_METRICS, "engagement_score")
+#: Views that accept the reader segment filter (``SEGMENT_FIELDS`` query parameters); the
+#: others answer 400 when one is given rather than silently ignoring it.
+SEGMENT_VIEWS = frozenset({"most_engaged", "writer_audience", "writer_engagement"})
 
 
 class ApiError(Exception):
@@ -105,12 +119,27 @@ def _authenticate(session: Session) -> Principal:
 
 
 def _endpoint(function: Callable[..., Any]) -> Callable[..., Response]:
-    """Open a session, authenticate, call ``function(session, principal, **kwargs)``."""
+    """Open a session, authenticate, call ``function(session, principal, **kwargs)``.
+    After authentication: a path id above ``MAX_PATH_ID`` (more than 64 bits) is 404,
+    like an unknown one, and a segment parameter given to a view outside
+    ``SEGMENT_VIEWS`` is 400."""
 
     @wraps(function)
     def view(**kwargs: Any) -> Response:
         with get_database().session() as session:
             principal = _authenticate(session)
+            for name, value in kwargs.items():
+                if isinstance(value, int) and value > MAX_PATH_ID:
+                    raise ApiError(404, f"There is no {name.removesuffix('_id')} {value}.")
+            if function.__name__ not in SEGMENT_VIEWS:
+                for name in SEGMENT_FIELDS:
+                    if any(value.strip(", ") for value in request.args.getlist(name)):
+                        raise ApiError(
+                            400,
+                            f"'{name}' (a reader segment filter) applies to the audience and "
+                            "engagement sections only.",
+                            name,
+                        )
             result = function(session, principal, **kwargs)
         if isinstance(result, Response):
             return result
@@ -127,9 +156,12 @@ def _date_arg(name: str) -> date | None:
     if raw is None or raw == "":
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError as error:
         raise ApiError(400, f"'{name}' must be a date like 2026-01-31.", name) from error
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ApiError(400, f"'{name}' must be between {EARLIEST_DAY} and {LATEST_DAY}.", name)
+    return value
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -174,6 +206,27 @@ def _period() -> Period:
         raise ApiError(400, str(error), "start") from error
 
 
+def _segment() -> Segment:
+    """The reader segment from ``country``, ``device``, ``age_band`` and
+    ``acquisition_source`` (each comma-separated and/or repeated; ``unknown`` = readers
+    without the trait); 400 naming the parameter for an invalid value."""
+    values: dict[str, list[str]] = {}
+    for name in SEGMENT_FIELDS:
+        raw = [
+            part.strip()
+            for value in request.args.getlist(name)
+            for part in value.split(",")
+            if part.strip()
+        ]
+        if raw:
+            values[name] = raw
+        try:
+            Segment(**{name: raw})
+        except FilterError as error:
+            raise ApiError(400, str(error), name) from error
+    return Segment(**values)
+
+
 def _writer_scope(session: Session, principal: Principal, writer_id: int) -> Scope:
     if not principal.scope.is_platform and principal.scope.writer_id != writer_id:
         raise ApiError(403, "This key or account may not read that writer.")
@@ -213,7 +266,7 @@ def top_content(session: Session, principal: Principal) -> dict[str, Any]:
 @_endpoint
 def most_engaged(session: Session, principal: Principal) -> dict[str, Any]:
     limit = _int_arg("limit", 20, 1, MAX_LIMIT) or 20
-    return sections.engagement_section(session, principal.scope, _period(), limit)
+    return sections.engagement_section(session, principal.scope, _period(), limit, _segment())
 
 
 @blueprint.get("/readers/<int:reader_id>/engagement")
@@ -241,7 +294,7 @@ def writer_revenue(session: Session, principal: Principal, writer_id: int) -> di
 def writer_audience(session: Session, principal: Principal, writer_id: int) -> dict[str, Any]:
     scope = _writer_scope(session, principal, writer_id)
     weeks = _int_arg("weeks", 8, 1, 52) or 8
-    return sections.audience_section(session, scope, _period(), weeks)
+    return sections.audience_section(session, scope, _period(), weeks, _segment())
 
 
 @blueprint.get("/writers/<int:writer_id>/growth")
@@ -267,27 +320,37 @@ def writer_rankings(session: Session, principal: Principal, writer_id: int) -> d
 def writer_engagement(session: Session, principal: Principal, writer_id: int) -> dict[str, Any]:
     scope = _writer_scope(session, principal, writer_id)
     limit = _int_arg("limit", 20, 1, MAX_LIMIT) or 20
-    return sections.engagement_section(session, scope, _period(), limit)
+    return sections.engagement_section(session, scope, _period(), limit, _segment())
 
 
 @blueprint.get("/writers/<int:writer_id>/export")
 @_endpoint
 def writer_export(session: Session, principal: Principal, writer_id: int) -> Any:
+    """``format=json`` (default): ``{"table", "rows"}`` of one table (default ``stories``);
+    ``csv``: that table as a CSV download; ``xlsx``: a workbook with that table's sheet, or
+    one sheet per export table when ``table`` is not given. Money: minor units in JSON and
+    CSV, major units of ``REPORTING_CURRENCY`` in Excel (``data.queries.export``)."""
     scope = _writer_scope(session, principal, writer_id)
-    table = _choice_arg("table", EXPORT_TABLES, "stories") or "stories"
-    output = _choice_arg("format", ("json", "csv"), "json")
-    frame = sections.export_section(session, scope, _period(), table)
+    output = _choice_arg("format", ("json", *EXPORT_FORMATS), "json") or "json"
+    table = _choice_arg("table", EXPORT_TABLES, None)
+    period = _period()
     if output == "json":
+        table = table or "stories"
+        frame = sections.export_section(session, scope, period, table)
         return {"table": table, "rows": sections.jsonable(frame)}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(frame.columns)
-    for record in sections.jsonable(frame):
-        writer.writerow(["" if value is None else value for value in record.values()])
+    tables = [table] if table else ["stories"] if output == "csv" else None
+    download = export_file(
+        session,
+        scope,
+        period,
+        output,
+        tables,
+        currency=current_app.config.get("REPORTING_CURRENCY", "USD"),
+    )
     return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=legato-{writer_id}-{table}.csv"},
+        download.content,
+        mimetype=download.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
     )
 
 

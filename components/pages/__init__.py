@@ -15,11 +15,20 @@ from dataclasses import dataclass
 from dash.development.base_component import Component
 
 from components.pages import (
+    admin_access,
     admin_experiment,
     admin_experiments,
+    admin_jobs,
     admin_platform,
+    admin_realtime,
+    audience,
+    export,
+    growth,
     not_found,
     overview,
+    revenue,
+    stories,
+    story,
 )
 
 
@@ -44,8 +53,29 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("legato.overview", "/", "Overview", "bi-speedometer2", overview.layout),
+    PageSpec("legato.stories", "/stories", "Stories", "bi-journal-text", stories.layout),
+    PageSpec(
+        "legato.story",
+        "/stories/story",
+        "Story",
+        "bi-journal-text",
+        story.layout,
+        in_nav=False,
+        path_template="/stories/<story_id>",
+    ),
+    PageSpec("legato.audience", "/audience", "Audience", "bi-people", audience.layout),
+    PageSpec("legato.revenue", "/revenue", "Revenue", "bi-cash-coin", revenue.layout),
+    PageSpec("legato.growth", "/growth", "Growth", "bi-graph-up-arrow", growth.layout),
+    PageSpec("legato.export", "/export", "Export", "bi-download", export.layout),
     PageSpec(
         "legato.admin.platform", "/admin/platform", "Platform", "bi-globe2", admin_platform.layout
+    ),
+    PageSpec(
+        "legato.admin.realtime",
+        "/admin/realtime",
+        "Real-time",
+        "bi-activity",
+        admin_realtime.layout,
     ),
     PageSpec(
         "legato.admin.experiments",
@@ -62,6 +92,10 @@ PAGES: tuple[PageSpec, ...] = (
         admin_experiment.layout,
         in_nav=False,
         path_template="/admin/experiments/<key>",
+    ),
+    PageSpec("legato.admin.access", "/admin/access", "Keys & users", "bi-key", admin_access.layout),
+    PageSpec(
+        "legato.admin.jobs", "/admin/jobs", "Jobs", "bi-gear-wide-connected", admin_jobs.layout
     ),
     # Dash's router shows the page whose module ends in "not_found_404" for unknown paths.
     PageSpec(

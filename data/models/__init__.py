@@ -7,6 +7,7 @@ from data.models.experiments import (
     EXPERIMENT_STATUSES,
     Experiment,
     ExperimentExposure,
+    ExperimentSnapshot,
     ExperimentVariant,
 )
 from data.models.jobs import JOB_STATUSES, JobLock, JobRun, JobState
@@ -16,9 +17,19 @@ from data.models.progress import (
     StoryChapterStats,
     StoryEntryCohort,
     StoryReaderSummary,
+    WriterReaderDaily,
+    WriterReaderSummary,
 )
 from data.models.readers import ACQUISITION_SOURCES, AGE_BANDS, DEVICES, Reader
-from data.models.results import Forecast, ForecastPoint, Recommendation
+from data.models.results import (
+    FORECAST_METRICS,
+    FORECAST_MODELS,
+    FORECAST_SCOPES,
+    PLATFORM_SCOPE_ID,
+    Forecast,
+    ForecastPoint,
+    Recommendation,
+)
 from data.models.rollups import (
     COUNTER_COLUMNS,
     ChapterDaily,
@@ -35,7 +46,11 @@ __all__ = [
     "COUNTER_COLUMNS",
     "DEVICES",
     "EXPERIMENT_STATUSES",
+    "FORECAST_METRICS",
+    "FORECAST_MODELS",
+    "FORECAST_SCOPES",
     "JOB_STATUSES",
+    "PLATFORM_SCOPE_ID",
     "RELEASE_DAY_SECONDS",
     "REVENUE_EVENT_TYPES",
     "ROLES",
@@ -49,6 +64,7 @@ __all__ = [
     "EventType",
     "Experiment",
     "ExperimentExposure",
+    "ExperimentSnapshot",
     "ExperimentVariant",
     "Forecast",
     "ForecastPoint",
@@ -68,4 +84,6 @@ __all__ = [
     "User",
     "Writer",
     "WriterDaily",
+    "WriterReaderDaily",
+    "WriterReaderSummary",
 ]

@@ -1,4 +1,5 @@
-"""Experiments (A/B tests), their variants and the first exposure of each unit."""
+"""Experiments (A/B tests), their variants, the first exposure of each unit, and the stored
+analysis snapshot of each experiment."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -19,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from data.db import Base, BigIntPK, utcnow
+from data.sql import utc_day
 
 EXPERIMENT_STATUSES = ("draft", "running", "stopped", "archived")
 
@@ -80,3 +83,39 @@ class ExperimentExposure(Base):
     unit_id: Mapped[str] = mapped_column(String(128))
     variant_key: Mapped[str] = mapped_column(String(64))
     first_exposed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# Serves the analysis (``data.experiments.experiment_sums``): exposure rows per variant and
+# first-exposure day in index order (SQLite groups them without sorting), covering the span.
+# The day is spelled exactly like ``data.sql.utc_day``, which queries must use to hit it.
+Index(
+    "ix_experiment_exposures_experiment_id_variant_key_first_day",
+    ExperimentExposure.__table__.c.experiment_id,
+    ExperimentExposure.__table__.c.variant_key,
+    utc_day(ExperimentExposure.__table__.c.first_exposed_at),
+    ExperimentExposure.__table__.c.first_exposed_at,
+)
+
+
+class ExperimentSnapshot(Base):
+    """The stored analysis of one experiment: the per-arm sums
+    (``data.experiments.ExperimentData`` as JSON, ``data``) as of ``computed_at`` (when the
+    computation started) and the ``seconds`` it took, written by the ``experiment_analysis``
+    job (or on demand for small experiments). One row per experiment, replaced whole in one
+    statement, so a reader sees the previous snapshot or the new one, never a mix.
+
+    ``requested_at`` is set when an admin asks for a recomputation (or opens a large
+    experiment that has no snapshot yet); the job computes requested experiments first and
+    clears the request with the first snapshot computed after it. ``data`` is ``NULL`` while
+    the first snapshot is still pending.
+    """
+
+    __tablename__ = "experiment_snapshots"
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -5,13 +5,18 @@ with the *first* time the reader opened the chapter, finished it and unlocked it
 ever move earlier (the job merges with ``min``), so rebuilding any day again gives the same
 rows. It is the base of retention, drop-off, reader types, next-chapter hooks, paywall
 conversion and entry-chapter cohorts (definitions: docs/metrics.md).
+
+The other tables here are folds the same job keeps in step (``data.progress``): per story
+and reader (``StoryReaderSummary``), per story and chapter (``StoryChapterStats``,
+``StoryEntryCohort``), per writer and reader (``WriterReaderSummary``) and per writer,
+reader and day (``WriterReaderDaily``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.db import Base
@@ -159,3 +164,89 @@ class StoryEntryCohort(Base):
     entry_chapter: Mapped[int] = mapped_column(Integer, primary_key=True)
     chapter_offset: Mapped[int] = mapped_column(Integer, primary_key=True)
     reached: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WriterReaderSummary(Base):
+    """One reader's first chapter open on any of one writer's stories, folded from
+    ``story_reader_summary`` (``data.progress``): one row per writer and reader with at least
+    one summary row of the writer's stories, always equal to ``min(first_started_at)`` over
+    them. The *first-read week* of first-read-week cohorts (docs/metrics.md, "Audience").
+
+    - ``first_started_at``: the reader's first chapter open on the writer's stories;
+    - ``first_week``: the Monday of its UTC day (``data.sql.week_start``).
+
+    ``ix_writer_reader_summary_writer_id_first_week`` makes a writer's cohort sizes one
+    range scan in cohort order.
+    """
+
+    __tablename__ = "writer_reader_summary"
+    __table_args__ = (
+        Index(
+            "ix_writer_reader_summary_writer_id_first_week",
+            "writer_id",
+            "first_week",
+            "first_started_at",
+            "reader_id",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    writer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    first_started_at: Mapped[datetime] = mapped_column(DateTime)
+    first_week: Mapped[date] = mapped_column(Date)
+
+
+class WriterReaderDaily(Base):
+    """One reader's activity on one writer's stories on one day: ``story_reader_daily`` summed
+    over the writer's stories (``data.progress`` replaces the rows of every day the rollup job
+    rebuilds), with the reader's first open on the writer's stories copied from
+    ``writer_reader_summary`` (``None`` while they have opened none of its chapters).
+
+    One row per ``(writer_id, reader_id, day)`` with a ``story_reader_daily`` row of that
+    writer, so a reader's active days in a period are a row count, not a distinct count:
+
+    - ``week``: the Monday of ``day``;
+    - ``first_day`` / ``first_week``: the UTC day and Monday of
+      ``writer_reader_summary.first_started_at``;
+    - ``chapter_views``, ``completions``, ``reading_seconds``, ``revenue_minor``: the sums of
+      the writer's ``story_reader_daily`` rows of that reader and day.
+
+    Indexes: ``…_writer_id_day`` covers the most-engaged ranking (a period's rows with reader,
+    reading time and views); ``…_writer_id_first_week`` holds a writer's rows in (cohort
+    week, activity week) order, so first-read-week cohort activity is one range scan that
+    groups without sorting.
+    """
+
+    __tablename__ = "writer_reader_daily"
+    __table_args__ = (
+        Index(
+            "ix_writer_reader_daily_writer_id_day",
+            "writer_id",
+            "day",
+            "reader_id",
+            "reading_seconds",
+            "chapter_views",
+        ),
+        Index(
+            "ix_writer_reader_daily_writer_id_first_week",
+            "writer_id",
+            "first_week",
+            "week",
+            "reader_id",
+            "day",
+            "first_day",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    writer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    week: Mapped[date] = mapped_column(Date)
+    first_day: Mapped[date | None] = mapped_column(Date)
+    first_week: Mapped[date | None] = mapped_column(Date)
+    chapter_views: Mapped[int] = mapped_column(Integer, default=0)
+    completions: Mapped[int] = mapped_column(Integer, default=0)
+    reading_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -17,20 +17,47 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.db import Base, utcnow
 
+#: Series a forecast can be about; the platform's ``scope_id`` is ``PLATFORM_SCOPE_ID``.
+FORECAST_SCOPES = ("platform", "writer", "story")
+PLATFORM_SCOPE_ID = 0
+FORECAST_METRICS = ("revenue", "readers")
+#: ``Forecast.model`` values and how pages label them (the names are
+#: ``app.analytics.forecasting``'s ``MODEL_*``).
+FORECAST_MODELS = {
+    "prophet": "Prophet",
+    "seasonal_naive": "Seasonal naive (same weekday last week)",
+    "projection": "Simple projection (not a forecast)",
+    "none": "No forecast",
+}
+
 
 class Forecast(Base):
-    """A stored forecast of one series (``scope`` writer|story, ``metric``
-    revenue|readers) with the model actually used and its backtest errors. Exactly one
-    forecast per series is ``is_current``; a new one becomes current only once all its
-    points are written, in the same transaction."""
+    """A stored forecast of one series (``scope`` platform|writer|story with ``scope_id``
+    0 for the platform, ``metric`` revenue|readers) with the model actually used
+    (prophet|seasonal_naive|projection|none) and its backtest errors. At most one forecast
+    per series is ``is_current`` (a partial unique index); a new set becomes current only
+    once all its points are written, in the same transaction (``data.forecast_store``).
+    Definitions: docs/metrics.md, "Forecasts"."""
 
     __tablename__ = "forecasts"
-    __table_args__ = (Index("ix_forecasts_scope_metric", "scope", "scope_id", "metric"),)
+    __table_args__ = (
+        Index("ix_forecasts_scope_metric", "scope", "scope_id", "metric"),
+        Index(
+            "uq_forecasts_current",
+            "scope",
+            "scope_id",
+            "metric",
+            unique=True,
+            sqlite_where=text("is_current = 1"),
+            postgresql_where=text("is_current"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scope: Mapped[str] = mapped_column(String(16))
@@ -46,6 +73,22 @@ class Forecast(Base):
     job_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id"))
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    # revision 0006
+    history_start: Mapped[date | None] = mapped_column(Date)
+    history_end: Mapped[date | None] = mapped_column(Date)
+    wape: Mapped[float | None] = mapped_column(Float)
+    coverage_80: Mapped[float | None] = mapped_column(Float)
+    coverage_95: Mapped[float | None] = mapped_column(Float)
+    backtest_days: Mapped[int | None] = mapped_column(Integer)
+    baseline_mape: Mapped[float | None] = mapped_column(Float)
+    prophet_mase: Mapped[float | None] = mapped_column(Float)
+    prophet_mape: Mapped[float | None] = mapped_column(Float)
+    month_end: Mapped[date | None] = mapped_column(Date)
+    month_to_date: Mapped[float | None] = mapped_column(Float)
+    month_p10: Mapped[float | None] = mapped_column(Float)
+    month_p50: Mapped[float | None] = mapped_column(Float)
+    month_p90: Mapped[float | None] = mapped_column(Float)
+    fit_seconds: Mapped[float | None] = mapped_column(Float)
 
 
 class ForecastPoint(Base):

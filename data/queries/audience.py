@@ -7,24 +7,45 @@ active readers by a trait; readers without that trait count as ``unknown``. A re
 *new*. The *first-read week* of a reader is the Monday-based week of their first chapter
 open on the scope's stories (``story_reader_summary``, folded from
 ``reader_chapter_progress``).
+
+Read path of the cohorts: for a writer they read the rollup job's per-writer tables
+(``writer_reader_summary`` for the members, ``writer_reader_daily`` for their activity, both
+in cohort order), :func:`stored_cohort_counts`; the platform counts them live from
+``story_reader_summary`` and ``story_reader_daily``, :func:`live_cohort_counts`. Both give
+the same counts for a writer (tested).
+
+Every function takes an optional ``segment`` (``data.queries.filters.Segment``): only
+readers with those traits are counted (active readers, cohort members); "before the
+period" for returning readers still means any activity on the scope's stories.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Date, cast, exists, func, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from data.models import Reader, StoryReaderDaily, StoryReaderSummary
-from data.queries.common import bounds, scoped
-from data.queries.filters import FilterError, Period, Scope
+from data.models import (
+    Reader,
+    StoryReaderDaily,
+    StoryReaderSummary,
+    WriterReaderDaily,
+    WriterReaderSummary,
+)
+from data.queries.common import in_segment, scoped
+from data.queries.filters import FilterError, Period, Scope, Segment
 from data.sql import utc_day, week_start
 
 SRD = StoryReaderDaily
 S = StoryReaderSummary
+W = WriterReaderSummary
+WRD = WriterReaderDaily
+#: Cohort counts: sizes by cohort week, and members active by (cohort week, week).
+CohortCounts = tuple[dict[date, int], dict[tuple[date, date], int]]
 DIMENSIONS = ("country", "device", "age_band", "acquisition_source")
 UNKNOWN = "unknown"
 BREAKDOWN_COLUMNS = ["value", "readers", "share"]
@@ -32,7 +53,12 @@ COHORT_COLUMNS = ["cohort_week", "readers", "week_offset", "active", "share"]
 
 
 def audience_breakdown(
-    session: Session, scope: Scope, period: Period, dimension: str
+    session: Session,
+    scope: Scope,
+    period: Period,
+    dimension: str,
+    *,
+    segment: Segment | None = None,
 ) -> pd.DataFrame:
     """Distinct active readers per value of ``dimension`` (one of ``DIMENSIONS``), by
     readers (then value); ``share`` of all active readers. Raises ``FilterError`` for an
@@ -40,10 +66,14 @@ def audience_breakdown(
     if dimension not in DIMENSIONS:
         raise FilterError(f"dimension must be one of {', '.join(DIMENSIONS)}")
     trait = func.coalesce(getattr(Reader, dimension), UNKNOWN)
-    active = scoped(  # distinct readers first: one trait lookup per reader, not per row
-        select(SRD.reader_id).distinct().where(SRD.day.between(period.start, period.end)),
-        SRD.writer_id,
-        scope,
+    active = in_segment(  # distinct readers first: one trait lookup per reader, not per row
+        scoped(
+            select(SRD.reader_id).distinct().where(SRD.day.between(period.start, period.end)),
+            SRD.writer_id,
+            scope,
+        ),
+        SRD.reader_id,
+        segment,
     ).subquery()
     statement = (
         select(trait, func.count())
@@ -71,13 +101,20 @@ class NewVsReturning:
         return self.new + self.returning
 
 
-def new_vs_returning(session: Session, scope: Scope, period: Period) -> NewVsReturning:
-    """Active readers of ``period`` split by whether they were active before it."""
+def new_vs_returning(
+    session: Session, scope: Scope, period: Period, *, segment: Segment | None = None
+) -> NewVsReturning:
+    """Active readers of ``period`` (in ``segment``) split by whether they were active
+    before it."""
     before = aliased(SRD)
-    active = scoped(
-        select(SRD.reader_id).distinct().where(SRD.day.between(period.start, period.end)),
-        SRD.writer_id,
-        scope,
+    active = in_segment(
+        scoped(
+            select(SRD.reader_id).distinct().where(SRD.day.between(period.start, period.end)),
+            SRD.writer_id,
+            scope,
+        ),
+        SRD.reader_id,
+        segment,
     ).subquery()
     earlier = select(before.reader_id).where(
         before.reader_id == active.c.reader_id, before.day < period.start
@@ -90,56 +127,27 @@ def new_vs_returning(session: Session, scope: Scope, period: Period) -> NewVsRet
     return NewVsReturning(new=int(total) - int(returning), returning=int(returning))
 
 
-def weekly_cohorts(session: Session, scope: Scope, period: Period, weeks: int = 8) -> pd.DataFrame:
-    """First-read-week cohorts (long format, ``COHORT_COLUMNS``): readers whose first
-    chapter open on the scope's stories falls in a week starting within ``period``; for
-    each cohort and ``week_offset`` 0..``weeks`` − 1 (weeks not yet over the period's end
-    left out), cohort members active in that week and their ``share``."""
+def weekly_cohorts(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    weeks: int = 8,
+    *,
+    segment: Segment | None = None,
+) -> pd.DataFrame:
+    """First-read-week cohorts (long format, ``COHORT_COLUMNS``): readers (in ``segment``)
+    whose first chapter open on the scope's stories falls in a week starting within
+    ``period``; for each cohort and ``week_offset`` 0..``weeks`` − 1 (weeks not yet over
+    the period's end left out), cohort members active in that week and their ``share``."""
     if weeks < 1:
         raise FilterError("weeks must be at least 1")
-    _, end = bounds(period)
     cohort_start = period.start - timedelta(days=period.start.weekday())
-    # A reader's first open on the scope's stories is the earliest of their per-story
-    # first opens; it falls in [cohort_start, end) exactly when they have a story first
-    # open in that window and none before it.
-    earlier = aliased(S)
-    before = select(earlier.reader_id).where(
-        earlier.reader_id == S.reader_id, earlier.first_started_at < cohort_start
-    )
-    if not scope.is_platform:
-        before = before.where(earlier.writer_id == scope.writer_id)
-    first = scoped(
-        select(S.reader_id, func.min(S.first_started_at).label("at"))
-        .where(S.first_started_at >= cohort_start, S.first_started_at < end, ~exists(before))
-        .group_by(S.reader_id),
-        S.writer_id,
-        scope,
-    ).subquery()
-    # a CTE used twice below: both backends materialize it once per statement
-    cohorts = select(first.c.reader_id, week_start(utc_day(first.c.at)).label("cohort")).cte(
-        "cohorts"
-    )
-    active_week = week_start(SRD.day)
-    activity = scoped(
-        select(
-            cohorts.c.cohort, active_week.label("week"), func.count(func.distinct(SRD.reader_id))
+    if scope.is_platform:
+        sizes, counts = live_cohort_counts(session, scope, cohort_start, period.end, segment)
+    else:
+        sizes, counts = stored_cohort_counts(
+            session, scope.writer_id, cohort_start, period.end, segment
         )
-        .join(cohorts, cohorts.c.reader_id == SRD.reader_id)
-        .where(SRD.day >= cohort_start, SRD.day <= period.end)
-        .group_by(cohorts.c.cohort, active_week),
-        SRD.writer_id,
-        scope,
-    )
-    sizes_by_cohort = select(
-        cohorts.c.cohort, cast(null(), Date).label("week"), func.count()
-    ).group_by(cohorts.c.cohort)
-    sizes: dict[date, int] = {}
-    counts: dict[tuple[date, date], int] = {}
-    for c, w, n in session.execute(union_all(sizes_by_cohort, activity)).all():
-        if w is None:  # a cohort's size
-            sizes[_as_date(c)] = int(n)
-        else:
-            counts[(_as_date(c), _as_date(w))] = int(n)
     records = []
     for cohort in sorted(sizes):
         if cohort < cohort_start or cohort > period.end:
@@ -152,6 +160,110 @@ def weekly_cohorts(session: Session, scope: Scope, period: Period, weeks: int = 
             active = counts.get((cohort, week), 0)
             records.append((cohort, size, offset, active, active / size if size else 0.0))
     return pd.DataFrame(records, columns=COHORT_COLUMNS)
+
+
+def live_cohort_counts(
+    session: Session,
+    scope: Scope,
+    cohort_start: date,
+    last_day: date,
+    segment: Segment | None = None,
+) -> CohortCounts:
+    """First-read-week cohort counts computed from ``story_reader_summary`` and
+    ``story_reader_daily``: the members (in ``segment``) are the readers whose first
+    chapter open on the scope's stories falls on a day in ``cohort_start`` (a Monday) ..
+    ``last_day``; returns their number per cohort week and, per (cohort week, week) with
+    week ≥ cohort week, how many of them were active in that week up to ``last_day``."""
+    end = datetime.combine(last_day + timedelta(days=1), time.min)
+    # A reader's first open on the scope's stories is the earliest of their per-story
+    # first opens; it falls in [cohort_start, end) exactly when they have a story first
+    # open in that window and none before it.
+    earlier = aliased(S)
+    before = select(earlier.reader_id).where(
+        earlier.reader_id == S.reader_id, earlier.first_started_at < cohort_start
+    )
+    if not scope.is_platform:
+        before = before.where(earlier.writer_id == scope.writer_id)
+    first = in_segment(
+        scoped(
+            select(S.reader_id, func.min(S.first_started_at).label("at"))
+            .where(S.first_started_at >= cohort_start, S.first_started_at < end, ~exists(before))
+            .group_by(S.reader_id),
+            S.writer_id,
+            scope,
+        ),
+        S.reader_id,
+        segment,
+    ).subquery()
+    # a CTE used twice below: both backends materialize it once per statement
+    cohorts = select(first.c.reader_id, week_start(utc_day(first.c.at)).label("cohort")).cte(
+        "cohorts"
+    )
+    active_week = week_start(SRD.day)
+    activity = scoped(
+        select(
+            cohorts.c.cohort, active_week.label("week"), func.count(func.distinct(SRD.reader_id))
+        )
+        .join(cohorts, cohorts.c.reader_id == SRD.reader_id)
+        .where(SRD.day >= cohort_start, SRD.day <= last_day, active_week >= cohorts.c.cohort)
+        .group_by(cohorts.c.cohort, active_week),
+        SRD.writer_id,
+        scope,
+    )
+    sizes = select(cohorts.c.cohort, cast(null(), Date).label("week"), func.count()).group_by(
+        cohorts.c.cohort
+    )
+    return _cohort_counts(session.execute(union_all(sizes, activity)).all())
+
+
+def stored_cohort_counts(
+    session: Session,
+    writer_id: int,
+    cohort_start: date,
+    last_day: date,
+    segment: Segment | None = None,
+) -> CohortCounts:
+    """:func:`live_cohort_counts` for one writer, read from ``writer_reader_summary``
+    (members by first-open week) and ``writer_reader_daily`` (their active days, which
+    carry the member's first open): two index range scans in (cohort week, week) order."""
+    end = datetime.combine(last_day + timedelta(days=1), time.min)
+    sizes = in_segment(
+        select(W.first_week, cast(null(), Date).label("week"), func.count())
+        .where(
+            W.writer_id == writer_id,
+            W.first_week.between(cohort_start, last_day),
+            W.first_started_at < end,
+        )
+        .group_by(W.first_week),
+        W.reader_id,
+        segment,
+    )
+    activity = in_segment(
+        select(WRD.first_week, WRD.week, func.count(func.distinct(WRD.reader_id)))
+        .where(
+            WRD.writer_id == writer_id,
+            WRD.first_week.between(cohort_start, last_day),
+            WRD.first_day <= last_day,
+            WRD.week >= WRD.first_week,
+            WRD.day <= last_day,
+        )
+        .group_by(WRD.first_week, WRD.week),
+        WRD.reader_id,
+        segment,
+    )
+    return _cohort_counts(session.execute(union_all(sizes, activity)).all())
+
+
+def _cohort_counts(rows: list[Any]) -> CohortCounts:
+    """Split ``(cohort, week, n)`` rows into sizes (``week`` NULL) and activity counts."""
+    sizes: dict[date, int] = {}
+    counts: dict[tuple[date, date], int] = {}
+    for cohort, week, n in rows:
+        if week is None:
+            sizes[_as_date(cohort)] = int(n)
+        else:
+            counts[(_as_date(cohort), _as_date(week))] = int(n)
+    return sizes, counts
 
 
 def _as_date(value: date | str) -> date:

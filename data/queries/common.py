@@ -1,4 +1,5 @@
-"""Helpers every query module shares: scope enforcement and period bounds.
+"""Helpers every query module shares: scope enforcement, the reader segment and period
+bounds.
 
 Scope rule (the one place it is decided): a story, chapter or reader is *in scope* for a
 writer scope only when the catalog says it belongs to that writer. Query functions that
@@ -12,11 +13,11 @@ from datetime import datetime, time, timedelta
 from typing import Any, TypeVar
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from data.models import Story
-from data.queries.filters import Period, Scope
+from data.models import Reader, Story
+from data.queries.filters import UNKNOWN_TRAIT, Period, Scope, Segment
 
 T = TypeVar("T", bound=Select[Any])
 
@@ -24,6 +25,23 @@ T = TypeVar("T", bound=Select[Any])
 def scoped(statement: T, column: Any, scope: Scope) -> T:
     """``statement`` limited to ``column == scope.writer_id`` (unchanged for the platform)."""
     return statement if scope.is_platform else statement.where(column == scope.writer_id)
+
+
+def in_segment(statement: T, reader_column: Any, segment: Segment | None) -> T:
+    """``statement`` limited to rows whose ``reader_column`` (a reader id) names a reader
+    in ``segment`` (unchanged for ``None`` or the everyone segment): a semi-join on
+    ``readers`` by trait, ``"unknown"`` matching a NULL trait."""
+    if segment is None or segment.is_everyone:
+        return statement
+    conditions = []
+    for name, values in segment.conditions().items():
+        column = getattr(Reader, name)
+        known = [value for value in values if value != UNKNOWN_TRAIT]
+        options = [column.in_(known)] if known else []
+        if UNKNOWN_TRAIT in values:
+            options.append(column.is_(None))
+        conditions.append(or_(*options))
+    return statement.where(reader_column.in_(select(Reader.id).where(*conditions)))
 
 
 def story_in_scope(session: Session, scope: Scope, story_id: int) -> Story | None:

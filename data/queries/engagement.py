@@ -6,22 +6,33 @@ Definitions (docs/metrics.md, "Reader engagement"): from ``story_reader_daily``,
 segment (casual / regular / loyal) is ``app.analytics.engagement.reader_segment`` of
 ``active_days``. *Most engaged* readers rank by active days, then reading time, then chapter
 opens (then reader id, for a stable order).
+
+Read path of the ranking: for a writer it reads ``writer_reader_daily`` (one row per reader
+and active day with the writer, kept by the rollup job), so a reader's active days are a row
+count and only the ranking keys are grouped; the platform groups ``story_reader_daily`` by
+reader and day first. Either way only the ``limit`` winners get the full per-reader row.
+
+``reader_engagement``, ``activity_histogram`` and ``most_engaged_readers`` take an optional
+``segment`` (``data.queries.filters.Segment``): only readers with those traits are listed
+or counted. ``reader_activity`` names one reader and takes none.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from data.models import Reader, StoryReaderDaily
-from data.queries.common import scoped
-from data.queries.filters import FilterError, Period, Scope
+from data.models import Reader, StoryReaderDaily, WriterReaderDaily
+from data.queries.common import in_segment, scoped
+from data.queries.filters import FilterError, Period, Scope, Segment
 
 SRD = StoryReaderDaily
+WRD = WriterReaderDaily
 READER_COLUMNS = [
     "reader_id",
     "active_days",
@@ -65,20 +76,32 @@ def _frame(rows: list) -> pd.DataFrame:
     return result
 
 
-def reader_engagement(session: Session, scope: Scope, period: Period) -> pd.DataFrame:
-    """One row per reader active on the scope's stories in ``period`` (``READER_COLUMNS``),
-    by ``reader_id``."""
-    statement = _per_reader(scope, period).order_by(SRD.reader_id)
+def reader_engagement(
+    session: Session, scope: Scope, period: Period, *, segment: Segment | None = None
+) -> pd.DataFrame:
+    """One row per reader (in ``segment``) active on the scope's stories in ``period``
+    (``READER_COLUMNS``), by ``reader_id``."""
+    statement = in_segment(_per_reader(scope, period), SRD.reader_id, segment)
+    statement = statement.order_by(SRD.reader_id)
     return _frame(session.execute(statement).all())
 
 
-def activity_histogram(session: Session, scope: Scope, period: Period) -> pd.DataFrame:
-    """How many readers were active on exactly N days of the period: columns
-    ``active_days``, ``readers`` (by ``active_days``). The input of the segment counts."""
-    days = scoped(
-        select(SRD.reader_id, SRD.day).distinct().where(SRD.day.between(period.start, period.end)),
-        SRD.writer_id,
-        scope,
+def activity_histogram(
+    session: Session, scope: Scope, period: Period, *, segment: Segment | None = None
+) -> pd.DataFrame:
+    """How many readers (in ``segment``) were active on exactly N days of the period:
+    columns ``active_days``, ``readers`` (by ``active_days``). The input of the
+    casual/regular/loyal counts."""
+    days = in_segment(
+        scoped(
+            select(SRD.reader_id, SRD.day)
+            .distinct()
+            .where(SRD.day.between(period.start, period.end)),
+            SRD.writer_id,
+            scope,
+        ),
+        SRD.reader_id,
+        segment,
     ).subquery()
     per_reader = (
         select(days.c.reader_id, func.count().label("active_days"))
@@ -94,84 +117,72 @@ def activity_histogram(session: Session, scope: Scope, period: Period) -> pd.Dat
 
 
 def most_engaged_readers(
-    session: Session, scope: Scope, period: Period, limit: int = 20
+    session: Session,
+    scope: Scope,
+    period: Period,
+    limit: int = 20,
+    *,
+    segment: Segment | None = None,
 ) -> pd.DataFrame:
-    """The ``limit`` most engaged readers (``READER_COLUMNS`` + ``country``, ``device``),
-    ranked as in the module docstring. Raises ``FilterError`` for a limit outside
-    1..``MAX_LIMIT``."""
+    """The ``limit`` most engaged readers (in ``segment``; ``READER_COLUMNS`` +
+    ``country``, ``device``), ranked as in the module docstring. Raises ``FilterError``
+    for a limit outside 1..``MAX_LIMIT``."""
     if not 1 <= limit <= MAX_LIMIT:
         raise FilterError(f"limit must be between 1 and {MAX_LIMIT}")
-    # Rank on per-(reader, day) sums first (no DISTINCT over stories for every reader),
-    # then count the stories of the ``limit`` winners only.
-    daily = scoped(
-        select(
-            SRD.reader_id,
-            SRD.day,
-            func.sum(SRD.chapter_views).label("chapter_views"),
-            func.sum(SRD.completions).label("completions"),
-            func.sum(SRD.reading_seconds).label("reading_seconds"),
-            func.sum(SRD.revenue_minor).label("revenue"),
-        )
-        .where(SRD.day.between(period.start, period.end))
-        .group_by(SRD.reader_id, SRD.day),
-        SRD.writer_id,
-        scope,
-    ).subquery()
-    d = daily.c
-    per_reader = (
-        select(
-            d.reader_id,
-            func.count().label("active_days"),
-            func.sum(d.chapter_views).label("chapter_views"),
-            func.sum(d.completions).label("completions"),
-            func.sum(d.reading_seconds).label("reading_seconds"),
-            func.sum(d.revenue).label("revenue"),
-            func.max(d.day).label("last_active"),
-        )
-        .group_by(d.reader_id)
-        .subquery()
-    )
-    c = per_reader.c
-    top = session.execute(
-        select(
-            c.reader_id,
-            c.active_days,
-            c.chapter_views,
-            c.completions,
-            c.reading_seconds,
-            c.revenue,
-            c.last_active,
-        )
-        .order_by(
-            c.active_days.desc(), c.reading_seconds.desc(), c.chapter_views.desc(), c.reader_id
-        )
-        .limit(limit)
-    ).all()
-    ids = [row[0] for row in top]
-    traits = {
-        reader_id: (country, device)
-        for reader_id, country, device in session.execute(
-            select(Reader.id, Reader.country, Reader.device).where(Reader.id.in_(ids))
-        ).all()
-    }
-    stories = dict(
-        session.execute(
-            scoped(
-                select(SRD.reader_id, func.count(func.distinct(SRD.story_id)))
-                .where(
-                    SRD.reader_id.in_(ids),
-                    SRD.day.between(period.start, period.end),
-                )
-                .group_by(SRD.reader_id),
-                SRD.writer_id,
-                scope,
-            )
-        ).all()
-    )
-    result = _frame([(row[0], row[1], stories.get(row[0], 0), *row[2:]) for row in top])
+    ids = list(session.scalars(_ranking(scope, period, segment).limit(limit)))
+    rows: dict[int, Any] = {}
+    traits: dict[int, tuple[str | None, str | None]] = {}
+    if ids:
+        rows = {
+            row[0]: row
+            for row in session.execute(_per_reader(scope, period).where(SRD.reader_id.in_(ids)))
+        }
+        traits = {
+            reader_id: (country, device)
+            for reader_id, country, device in session.execute(
+                select(Reader.id, Reader.country, Reader.device).where(Reader.id.in_(ids))
+            ).all()
+        }
+    result = _frame([rows[reader_id] for reader_id in ids])
     result["country"] = [traits.get(reader_id, (None, None))[0] for reader_id in ids]
     result["device"] = [traits.get(reader_id, (None, None))[1] for reader_id in ids]
     return result
+
+
+def _ranking(scope: Scope, period: Period, segment: Segment | None) -> Select[Any]:
+    """The ids of the readers (in ``segment``) active on the scope's stories in ``period``,
+    most engaged first (the module docstring's order), from one row per reader and active
+    day: ``writer_reader_daily`` for a writer, ``story_reader_daily`` grouped by reader and
+    day for the platform."""
+    if scope.is_platform:
+        daily = in_segment(
+            select(
+                SRD.reader_id,
+                func.sum(SRD.reading_seconds).label("reading_seconds"),
+                func.sum(SRD.chapter_views).label("chapter_views"),
+            )
+            .where(SRD.day.between(period.start, period.end))
+            .group_by(SRD.reader_id, SRD.day),
+            SRD.reader_id,
+            segment,
+        ).subquery()
+        rows, reader = daily.c, daily.c.reader_id
+        ranking = select(reader)
+    else:
+        rows, reader = WRD.__table__.c, WRD.reader_id
+        ranking = in_segment(
+            select(reader).where(
+                WRD.writer_id == scope.writer_id, WRD.day.between(period.start, period.end)
+            ),
+            reader,
+            segment,
+        )
+    return ranking.group_by(reader).order_by(
+        func.count().desc(),  # active days: one row per reader and day
+        func.sum(rows.reading_seconds).desc(),
+        func.sum(rows.chapter_views).desc(),
+        reader,
+    )
 
 
 @dataclass(frozen=True)

@@ -67,9 +67,15 @@ def realtime_snapshot(
     e = Event.__table__.c
 
     def occurred_since(start: datetime, *, strictly: bool = False) -> tuple[Any, ...]:
-        """``start`` (<) <= occurred_at <= now, bounded on the received_at index."""
+        """``start`` (<) <= occurred_at <= now, bounded on the received_at index and on
+        the day indexes (whichever the planner picks, its range is short)."""
         after = e.occurred_at > start if strictly else e.occurred_at >= start
-        return (e.received_at >= start - max_future, after, e.occurred_at <= now)
+        return (
+            e.received_at >= start - max_future,
+            utc_day(e.occurred_at) >= start.date(),
+            after,
+            e.occurred_at <= now,
+        )
 
     active, reading = session.execute(
         select(

@@ -12,6 +12,7 @@ import os
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -110,7 +111,8 @@ def test_create_start_traffic_and_results(dash_duo, server) -> None:
     fill(dash_duo, exp_form_id("new", "variant-weight-1"), "50")
     click(dash_duo, f"#{exp_form_id('new', 'submit')}")
     dash_duo.wait_for_contains_text("#admin-exp-header", "Brighter cover", timeout=15)
-    assert dash_duo.driver.current_url.endswith("/admin/experiments/cover-test")
+    # (the shared filters' query string follows the path: ?range=28d&compare=previous)
+    assert urlsplit(dash_duo.driver.current_url).path == "/admin/experiments/cover-test"
 
     click(dash_duo, "#admin-exp-start:not([disabled])")
     confirm(dash_duo)

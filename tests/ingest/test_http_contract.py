@@ -501,7 +501,7 @@ def test_openapi_document_is_served_publicly(client: FlaskClient) -> None:
             for call in ("track", "identify", "page", "screen", "group", "alias", "batch", "import")
         ),
     }
-    assert set(document["paths"]) == expected
+    assert expected <= set(document["paths"])  # with the read and assignment APIs' paths
     for path in expected:
         assert set(document["paths"][path]["post"]["responses"]) == {
             "200", "400", "401", "413", "415", "429", "503"

@@ -1,7 +1,14 @@
-"""Schemathesis fuzzes every ingest operation from ``/api/openapi.json`` against a live
-server and finds no 5xx and no response (status, content type, headers, body) that the
-document does not describe. Bounded: a fixed seed, few examples per operation
-(``LEGATO_FUZZ_EXAMPLES``, default 10, raises it for a longer run)."""
+"""Schemathesis fuzzes every operation of ``/api/openapi.json`` against a live server and
+finds no 5xx and no response (status, content type, headers, body) that the document does
+not describe. Two runs, each with the key its operations need:
+
+- ``write-key``: ingest (native and Segment-compatible), the assignment API (a running
+  experiment ``cover-test``, the document's example key) and the document itself;
+- ``read-key``: every read API operation with a platform read key (the documented
+  example ids are the small platform's writer 1, story 10 and reader 1).
+
+Bounded: a fixed seed, few examples per operation (``LEGATO_FUZZ_EXAMPLES``, default 10,
+raises it for a longer run)."""
 
 from __future__ import annotations
 
@@ -11,6 +18,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask import Flask
+
+from app.database import get_database
+from data.experiments import create_experiment, start_experiment
+from tests.experiments.helpers import ACTOR, form
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +33,11 @@ CHECKS = (
     "response_headers_conformance",
     "response_schema_conformance",
 )
+#: run name → (key fixture, schemathesis operation filter)
+RUNS = {
+    "write-key": ("write_key", ["--exclude-tag", "Read"]),
+    "read-key": ("read_key", ["--include-tag", "Read"]),
+}
 
 
 @pytest.fixture
@@ -29,15 +46,32 @@ def db_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
+def _start_cover_test(app: Flask) -> None:
+    with get_database(app).session() as session:
+        create_experiment(session, form("cover-test"), ACTOR)
+        start_experiment(session, "cover-test", ACTOR)
+        session.commit()
+
+
+@pytest.mark.parametrize("run", list(RUNS))
 def test_schemathesis_finds_no_server_errors_or_contract_violations(
-    live_server: str, write_key: str, tmp_path: Path
+    run: str,
+    ingest_app: Flask,
+    live_server: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
 ) -> None:
+    key_fixture, operations = RUNS[run]
+    key = request.getfixturevalue(key_fixture)
+    if run == "write-key":
+        _start_cover_test(ingest_app)
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "run",
         f"{live_server}/api/openapi.json",
+        *operations,
         "--header",
-        f"Authorization: Bearer {write_key}",
+        f"Authorization: Bearer {key}",
         "--checks",
         ",".join(CHECKS),
         "--phases",

@@ -67,6 +67,7 @@ def overview_payload(writer_value: object) -> dict:
             {"id": "shell-range-preset", "property": "value", "value": "7d"},
             {"id": "shell-range-dates", "property": "start_date", "value": None},
             {"id": "shell-range-dates", "property": "end_date", "value": None},
+            {"id": "shell-compare", "property": "value", "value": "previous"},
             {"id": "overview-metric", "property": "value", "value": "revenue"},
         ],
         "changedPropIds": ["shell-writer-select.value"],

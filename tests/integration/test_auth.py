@@ -98,18 +98,17 @@ def test_logout_ends_the_session(login, client: FlaskClient) -> None:
 
 def test_dash_callbacks_need_the_csrf_header(login, client: FlaskClient) -> None:
     login(ACCOUNTS.writer_email, WRITER_PASSWORD)
+    outputs = [
+        ("shell-nav", "children"),
+        ("shell-user-menu", "children"),
+        ("shell-writer-select-wrapper", "style"),
+        ("shell-filter-bar", "style"),
+    ]
     payload = {
-        "output": "..shell-range-dates-wrapper.style...shell-range-label.children..",
-        "outputs": [
-            {"id": "shell-range-dates-wrapper", "property": "style"},
-            {"id": "shell-range-label", "property": "children"},
-        ],
-        "inputs": [
-            {"id": "shell-range-preset", "property": "value", "value": "7d"},
-            {"id": "shell-range-dates", "property": "start_date", "value": None},
-            {"id": "shell-range-dates", "property": "end_date", "value": None},
-        ],
-        "changedPropIds": ["shell-range-preset.value"],
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": "shell-url", "property": "pathname", "value": "/"}],
+        "changedPropIds": ["shell-url.pathname"],
     }
     refused = client.post("/_dash-update-component", json=payload)
     assert refused.status_code == 400
@@ -117,7 +116,7 @@ def test_dash_callbacks_need_the_csrf_header(login, client: FlaskClient) -> None
         "/_dash-update-component", json=payload, headers=dash_csrf_headers(client)
     )
     assert accepted.status_code == 200
-    assert "compared with" in accepted.get_data(as_text=True)
+    assert "Sign out" in accepted.get_data(as_text=True)
 
 
 def test_production_requires_a_secret_key(monkeypatch) -> None:

@@ -79,6 +79,7 @@ def test_demo_writer_overview_matches_raw_events(demo_app) -> None:
             {"id": "shell-range-preset", "property": "value", "value": "28d"},
             {"id": "shell-range-dates", "property": "start_date", "value": None},
             {"id": "shell-range-dates", "property": "end_date", "value": None},
+            {"id": "shell-compare", "property": "value", "value": "previous"},
             {"id": "overview-metric", "property": "value", "value": "views"},
         ],
         "changedPropIds": ["shell-range-preset.value"],

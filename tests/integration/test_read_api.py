@@ -232,3 +232,111 @@ def test_openapi_fragment_lists_every_route(app) -> None:
     assert rules == set(document["paths"])
     for operation in (path["get"] for path in document["paths"].values()):
         assert {"200", "400", "401"} <= set(operation["responses"])
+
+
+def test_export_formats(client, keys) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    workbook_response = get(client, f"/api/v1/writers/1/export?{ALL}&format=xlsx", keys["ada"])
+    assert workbook_response.status_code == 200
+    assert workbook_response.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert workbook_response.headers["Content-Disposition"] == (
+        'attachment; filename="legato-writer-1-2026-01-05_2026-03-05.xlsx"'
+    )
+    workbook = load_workbook(io.BytesIO(workbook_response.get_data()))
+    assert workbook.sheetnames == ["daily", "stories", "revenue"]
+    stories = list(workbook["stories"].iter_rows(values_only=True))
+    rows = get(client, f"/api/v1/writers/1/export?{ALL}&table=stories", keys["ada"]).get_json()
+    assert set(stories[0]) == set(rows["rows"][0])  # JSON objects come back key-sorted
+    assert [r[0] for r in stories[1:]] == [r["story_id"] for r in rows["rows"]] == [10, 11]
+    one = get(client, f"/api/v1/writers/1/export?{ALL}&format=xlsx&table=revenue", keys["ada"])
+    assert load_workbook(io.BytesIO(one.get_data())).sheetnames == ["revenue"]
+    csv_default = get(client, f"/api/v1/writers/1/export?{ALL}&format=csv", keys["ada"])
+    assert csv_default.headers["Content-Disposition"].endswith(
+        'filename="legato-writer-1-stories-2026-01-05_2026-03-05.csv"'
+    )
+    lines = csv_default.get_data(as_text=True).splitlines()
+    assert lines[1].startswith("10,Glass Orchard,fantasy,ongoing,1,4,15,")
+    bad = get(client, f"/api/v1/writers/1/export?{ALL}&format=pdf", keys["ada"])
+    assert bad.status_code == 400
+    assert bad.get_json()["error"] == {
+        "status": 400,
+        "message": "'format' must be one of: json, csv, xlsx.",
+        "parameter": "format",
+    }
+    assert get(client, "/api/v1/writers/2/export?format=xlsx", keys["ada"]).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/writers/1/overview?start=1999-12-31&end=2000-01-05",
+        "/api/v1/writers/1/overview?start=2026-01-01&end=3000-01-01",
+        "/api/v1/writers/1/growth?as_of=0001-01-01",
+        "/api/v1/stats/top-content?start=9999-12-30",
+    ],
+)
+def test_dates_outside_the_supported_range_are_400(client, keys, path) -> None:
+    response = get(client, path, keys["platform"])
+    assert response.status_code == 400
+    assert "between 2000-01-01 and 2999-12-31" in response.get_json()["error"]["message"]
+
+
+def test_ids_beyond_64_bits_are_404(client, keys) -> None:
+    for path in (
+        f"/api/v1/writers/{2**63}/overview",
+        f"/api/v1/stories/{2**70}/performance",
+        f"/api/v1/readers/{2**64}/engagement",
+    ):
+        assert get(client, path, keys["platform"]).status_code == 404, path
+    largest = get(client, f"/api/v1/stories/{2**63 - 1}/performance", keys["platform"])
+    assert largest.status_code == 404
+
+
+def test_segment_filter(client, keys) -> None:
+    audience = get(client, f"/api/v1/writers/1/audience?{ALL}&device=ios", keys["ada"]).get_json()
+    assert audience["segment_filter"] == {"device": ["ios"]}
+    assert [(c["value"], c["readers"]) for c in audience["breakdowns"]["country"]] == [
+        ("US", 2), ("GB", 1),
+    ]  # fmt: skip
+    assert audience["new_vs_returning"]["total"] == 3
+    assert {row["readers"] for row in audience["weekly_cohorts"]} == {2, 1}
+    engaged = get(
+        client, f"/api/v1/writers/1/engagement?{ALL}&country=us,unknown", keys["ada"]
+    ).get_json()
+    assert engaged["segment_filter"] == {"country": ["US", "unknown"]}
+    assert [r["reader_id"] for r in engaged["most_engaged"]] == [5, 1, 2, 6]
+    assert sum(s["readers"] for s in engaged["segments"]) == 4
+    repeated = get(
+        client, f"/api/v1/writers/1/engagement?{ALL}&country=US&country=GB", keys["ada"]
+    ).get_json()
+    assert [r["reader_id"] for r in repeated["most_engaged"]] == [5, 1, 3, 2]
+    platform = get(
+        client, f"/api/v1/stats/most-engaged?{ALL}&age_band=18-24", keys["platform"]
+    ).get_json()
+    assert [r["reader_id"] for r in platform["most_engaged"]] == [1, 5]
+    unfiltered = get(client, f"/api/v1/writers/1/audience?{ALL}&country=", keys["ada"]).get_json()
+    assert unfiltered["segment_filter"] == {}
+    assert unfiltered["new_vs_returning"]["total"] == 6
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "message"),
+    [
+        ("/api/v1/writers/1/audience?device=tablet", "device", "device must be one of"),
+        ("/api/v1/writers/1/engagement?country=USA", "country", "two-letter ISO 3166"),
+        ("/api/v1/stats/most-engaged?age_band=18-25", "age_band", "age_band must be one of"),
+        ("/api/v1/writers/1/overview?country=US", "country", "audience and engagement"),
+        ("/api/v1/stories/10/insights?acquisition_source=ads", "acquisition_source", "only"),
+    ],
+)
+def test_segment_filter_errors(client, keys, path, parameter, message) -> None:
+    response = get(client, path, keys["ada"])
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["parameter"] == parameter
+    assert message in error["message"]

@@ -9,7 +9,7 @@ import pytest
 
 from callbacks.admin_platform import build_platform
 from callbacks.common import AccessDenied, Viewer, resolve_period, resolve_scope
-from callbacks.overview import build_overview
+from callbacks.overview import build_overview, hiatus_bands
 from callbacks.shell import nav_items_for, period_label, writer_picker
 from components.ids import kpi_value_id
 from data.queries.filters import FilterError, Period, Scope
@@ -117,8 +117,13 @@ def test_period_parsing() -> None:
 def test_navigation_depends_on_role(platform) -> None:
     writer_nav = [item.href for item in nav_items_for(WRITER)]
     admin_nav = [item.href for item in nav_items_for(ADMIN)]
-    assert writer_nav == ["/"]
-    assert admin_nav == ["/", "/admin/platform", "/admin/experiments"]
+    assert writer_nav[:2] == ["/", "/stories"]
+    assert not any(href.startswith("/admin") for href in writer_nav)
+    assert "/stories/story" not in writer_nav  # the story page is reached from the table
+    assert admin_nav[: len(writer_nav)] == writer_nav  # writer pages first, then admin ones
+    admin_only = admin_nav[len(writer_nav) :]
+    assert {"/admin/platform", "/admin/experiments"} <= set(admin_only)
+    assert all(href.startswith("/admin") for href in admin_only)
     assert writer_picker(platform, WRITER, 2) == ([], None)
     options, value = writer_picker(platform, ADMIN, 2)
     assert value == 2
@@ -133,3 +138,72 @@ def test_platform_page_is_admin_only(platform) -> None:
     assert [row["writer"] for row in rows] == ["Bram Stoker-Lite", "Ada Quill"]
     assert rows[0]["revenue"] == 100.0
     assert _find_text(kpis, kpi_value_id("views")) == "7"
+
+
+def test_kpis_compare_with_the_chosen_period_and_carry_sparklines(platform) -> None:
+    view = build_overview(platform, WRITER, None, "7d", None, None, "views", today=TODAY)
+    cards = json.loads(json.dumps(view.kpis.to_plotly_json(), default=lambda o: o.to_plotly_json()))
+    text = json.dumps(cards)
+    assert "+150.0%" in text  # views: 5 against 2 in the previous 7 days
+    assert "in the previous 7 days" in text
+    sparklines = [
+        node["props"]["figure"]
+        for node in _nodes(cards)
+        if node.get("type") == "Graph" and "kpi-sparkline" in node["props"].get("className", "")
+    ]
+    assert len(sparklines) == 6  # one per KPI
+    views_line = sparklines[0]["data"][0]
+    assert len(views_line["y"]) == 6  # complete days only: today's partial count is left out
+    assert sum(views_line["y"]) == 5
+    assert views_line["text"][-1].endswith(": 3")  # three opens yesterday
+    year = build_overview(
+        platform, WRITER, None, "7d", None, None, "views", compare="year", today=TODAY
+    )
+    year_text = json.dumps(year.kpis.to_plotly_json(), default=lambda o: o.to_plotly_json())
+    assert "in the same period last year" in year_text
+    assert "+150.0%" not in year_text  # nothing a year ago: every KPI is "new"
+    assert year.figure.data[0].name == "Same period last year"
+
+
+def test_daily_chart_marks_chapter_releases(platform) -> None:
+    view = build_overview(platform, WRITER, None, "90d", None, None, "views", today=TODAY)
+    releases = next(trace for trace in view.figure.data if trace.name == "Chapter release")
+    assert len(releases.x) == 1  # the three chapters of writer 1 came out on one day
+    assert releases.text[0] == (
+        "The Glass Orchard · Ch. 1<br>The Glass Orchard · Ch. 2<br>Salt & Signal · Ch. 1"
+    )
+    assert view.figure.layout.yaxis.title.text == "Views"
+
+
+def test_hiatus_bands_from_the_release_history(session) -> None:
+    from tests.metrics_fixtures import build_metrics_platform, day
+
+    build_metrics_platform(session)
+    now = datetime(2026, 3, 6, 12, 0)  # day 60
+    # Story 10 released weekly on days 0–21, then nothing: an ongoing hiatus from day 21.
+    period = Period(day(30), day(59))
+    bands = hiatus_bands(session, Scope(writer_id=1), period, now=now)
+    assert bands == [
+        {
+            "start": datetime.combine(day(30), datetime.min.time()),
+            "end": datetime.combine(day(60), datetime.min.time()),
+            "label": "Hiatus · Glass Orchard",
+        }
+    ]
+    assert hiatus_bands(session, Scope(writer_id=1), Period(day(0), day(20)), now=now) == []
+    assert hiatus_bands(session, Scope(writer_id=None), period, now=now) == []
+    view = build_overview(
+        session, WRITER, None, "custom", "2026-02-04", "2026-03-05", "views", today=day(60)
+    )
+    assert [shape.type for shape in view.figure.layout.shapes] == ["rect"]
+    assert "Hiatus · Glass Orchard" in [a.text for a in view.figure.layout.annotations]
+
+
+def _nodes(tree):
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.get("props", {}).values():
+            yield from _nodes(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from _nodes(item)
