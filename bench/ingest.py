@@ -64,6 +64,7 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
     first_error: str = ""
     server_cpu: float = 0.0  # CPU seconds the gunicorn processes used while driven
+    client_cpu: float = 0.0  # CPU seconds this load generator used while driving
 
     def line(self, label: str) -> str:
         rate = self.events / self.seconds if self.seconds else 0.0
@@ -75,7 +76,8 @@ class Stats:
             f"{label:<34} {rate:>10,.0f} events/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
             f"({self.events:,} events in {self.batches:,} batches, {self.seconds:.1f} s, "
             f"{self.errors} errors{': ' + self.first_error if self.first_error else ''}; "
-            f"gunicorn used {self.server_cpu:.1f} CPU-s = {per_cpu:,.0f} events per CPU-s)"
+            f"gunicorn used {self.server_cpu:.1f} CPU-s = {per_cpu:,.0f} events per CPU-s, "
+            f"the clients {self.client_cpu:.1f} CPU-s)"
         )
 
     @property
@@ -249,6 +251,7 @@ def drive(port: int, token: str, templates: list[bytes], seconds: float, clients
     numbers = itertools.count()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     start = time.perf_counter()
+    cpu_start = time.process_time()
     end = start + seconds
 
     def client() -> None:
@@ -283,6 +286,7 @@ def drive(port: int, token: str, templates: list[bytes], seconds: float, clients
     for thread in threads:
         thread.join()
     stats.seconds = time.perf_counter() - start
+    stats.client_cpu = time.process_time() - cpu_start
     return stats
 
 
