@@ -1,4 +1,5 @@
-"""The assignment API: ``GET /api/v1/experiments/<key>/assignment?user_id=…``.
+"""The assignment API: ``GET /api/v1/experiments/<key>/assignment?user_id=…``, and the
+background launcher of the experiment analysis job.
 
 Authenticated by write key, exactly like ingest (``Authorization: Bearer <key>`` or HTTP
 Basic with the key as user name; ``app.ingest.service.authenticate``), exempt from CSRF
@@ -11,36 +12,88 @@ Basic with the key as user name; ``app.ingest.service.authenticate``), exempt fr
    Otherwise ``app.analytics.assignment.assign`` decides from the experiment key, salt,
    current weights and traffic percentage; a unit outside the traffic gets
    ``{"variant": null, "in_experiment": false}`` and nothing is recorded.
-3. A new exposure is stored in ``experiment_exposures`` (insert-or-ignore) together with an
-   ``experiment_exposure`` event (source = the key's source; the message id is derived from
-   experiment and unit, so it is stored once), committed before answering.
+3. A new exposure is stored in ``experiment_exposures`` (only if the unit has none:
+   ``data.experiments.record_first_exposure``) together with an ``experiment_exposure``
+   event (source = the key's source; the message id is derived from experiment and unit,
+   so it is stored once), committed before answering: an answered variant is recorded.
+   If another request recorded the unit first, its variant is the answer.
 
 Answer: ``{"experiment": key, "variant": key | null, "in_experiment": bool}``. Errors use
 the ingest envelope ``{"error": {"status", "code", "message"}}``. Assignment calls are not
 rate-limited (they are reads for the caller; the ingest limit would throttle page views).
+
+Cost per call: the key lookup, then one statement giving the experiment's version and
+the unit's recorded variant. The experiment itself (salt, status, weights, traffic) is
+cached per app and process (:class:`TargetCache`) and re-read only when its ``updated_at``
+moves, which every change through ``data.experiments`` stamps, in any process. A returning
+unit costs no write. A new unit's two inserts and the commit run inside the ingest write
+gate (``app.ingest.gate``: on SQLite, writers of every process take turns in the kernel
+instead of sleeping in SQLite's busy handler; nothing on PostgreSQL), holding the write
+lock only for those statements.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from app.analytics.assignment import assign
 from app.database import get_database
-from app.ingest.errors import IngestError
-from app.ingest.service import authenticate, database_errors
+from app.ingest.errors import IngestError, unavailable
+from app.ingest.gate import GateTimeout, WriteGate
+from app.ingest.service import RETRY_AFTER_UNAVAILABLE, authenticate, database_errors
+from app.ingest.views import GATE_KEY
+from app.jobs.registry import JobSettings
+from app.jobs.runner import JobLocked, run_job
 from data.db import utcnow
-from data.experiments import KEY_PATTERN, get_experiment, record_exposure, sticky_variant
+from data.experiments import (
+    KEY_PATTERN,
+    AssignmentTarget,
+    assignment_state,
+    assignment_target,
+    record_first_exposure,
+    sticky_variant,
+)
 from data.models import EventType
 from data.writes import insert_events
 
 logger = logging.getLogger("legato.experiments")
 blueprint = Blueprint("experiments_api", __name__, url_prefix="/api/v1/experiments")
 MAX_UNIT_LENGTH = 128
+TARGETS_KEY = "legato.experiments.targets"
+ANALYSIS_JOB = "experiment_analysis"
+
+
+class TargetCache:
+    """Experiments as the assignment API needs them (``AssignmentTarget``), per key, for
+    one app in one process. An entry is used only while its ``version`` equals the
+    ``updated_at`` the request just read, so a change made by any process is seen by the
+    next call. Thread-safe; cleared when it holds more than ``max_entries``."""
+
+    def __init__(self, max_entries: int = 1000) -> None:
+        self._targets: dict[str, AssignmentTarget] = {}
+        self._lock = threading.Lock()
+        self._max_entries = max_entries
+
+    def get(self, key: str, version: Any) -> AssignmentTarget | None:
+        """The cached target of ``key`` if it is at ``version``, else ``None``."""
+        target = self._targets.get(key)
+        return target if target is not None and target.version == version else None
+
+    def put(self, target: AssignmentTarget) -> None:
+        """Remember ``target`` (replacing an older version)."""
+        with self._lock:
+            if len(self._targets) >= self._max_entries and target.key not in self._targets:
+                self._targets.clear()
+            self._targets[target.key] = target
 
 
 def _presented_key() -> str | None:
@@ -58,6 +111,22 @@ def exposure_message_id(experiment_key: str, unit_id: str) -> str:
     """The deterministic message id of a unit's exposure event (fits the 128-char column)."""
     digest = hashlib.sha256(f"{experiment_key}\x00{unit_id}".encode()).hexdigest()
     return f"exposure-{digest[:48]}"
+
+
+@contextmanager
+def _write_turn(gate: WriteGate) -> Iterator[None]:
+    try:
+        with gate.hold():
+            yield
+    except GateTimeout as error:
+        raise unavailable(
+            "The database is busy with other writes; nothing was stored. Retry the request.",
+            RETRY_AFTER_UNAVAILABLE,
+        ) from error
+
+
+def _answer(key: str, variant: str | None) -> Response:
+    return jsonify({"experiment": key, "variant": variant, "in_experiment": variant is not None})
 
 
 @blueprint.get("/<key>/assignment")
@@ -78,46 +147,53 @@ def assignment(key: str) -> Response:
                 400, "invalid_user_id", f"user_id is longer than {MAX_UNIT_LENGTH} characters."
             )
         with database_errors():
-            experiment = get_experiment(session, key)
-            if experiment is None:
+            connection = session.connection()
+            state = assignment_state(connection, key, unit)
+            if state is None:
                 raise IngestError(404, "unknown_experiment", f"There is no experiment '{key}'.")
-            if experiment.status != "running":
+            experiment_id, version, recorded = state
+            targets: TargetCache = current_app.extensions[TARGETS_KEY]
+            target = targets.get(key, version)
+            if target is None:
+                target = assignment_target(connection, key)
+                if target is None:
+                    raise IngestError(404, "unknown_experiment", f"There is no experiment '{key}'.")
+                targets.put(target)
+            if target.status != "running":
                 raise IngestError(
                     409,
                     "not_running",
-                    f"Experiment '{key}' is {experiment.status}, not running: "
+                    f"Experiment '{key}' is {target.status}, not running: "
                     "show the default experience.",
                 )
-            variant = sticky_variant(session, experiment.id, unit)
+            if recorded is not None:
+                return _answer(key, recorded)
+            variant = assign(target.key, target.salt, unit, target.variants, target.traffic_percent)
             if variant is None:
-                variant = assign(
-                    experiment.key,
-                    experiment.salt,
-                    unit,
-                    [(v.key, v.weight) for v in experiment.variants],
-                    experiment.traffic_percent,
-                )
-                if variant is not None and record_exposure(
-                    session, experiment.id, unit, variant, now
-                ):
-                    insert_events(
-                        session,
-                        [
-                            {
-                                "source": write_key.source,
-                                "message_id": exposure_message_id(experiment.key, unit),
-                                "event_type": EventType.EXPERIMENT_EXPOSURE.value,
-                                "event_name": EventType.EXPERIMENT_EXPOSURE.value,
-                                "user_id": user_id or None,
-                                "anonymous_id": None if user_id else anonymous_id,
-                                "occurred_at": now,
-                                "received_at": now,
-                                "properties": {"experiment": experiment.key, "variant": variant},
-                            }
-                        ],
-                    )
+                return _answer(key, None)
+            event = {
+                "source": write_key.source,
+                "message_id": exposure_message_id(target.key, unit),
+                "event_type": EventType.EXPERIMENT_EXPOSURE.value,
+                "event_name": EventType.EXPERIMENT_EXPOSURE.value,
+                "user_id": user_id or None,
+                "anonymous_id": None if user_id else anonymous_id,
+                "occurred_at": now,
+                "received_at": now,
+                "properties": {"experiment": target.key, "variant": variant},
+            }
+            with _write_turn(current_app.extensions[GATE_KEY]):
+                try:
+                    stored = record_first_exposure(connection, experiment_id, unit, variant, now)
+                    if stored:
+                        insert_events(connection, [event])
                     session.commit()
-    return jsonify({"experiment": key, "variant": variant, "in_experiment": variant is not None})
+                except BaseException:
+                    session.rollback()
+                    raise
+            if not stored:  # another request recorded the unit first: that is its variant
+                variant = sticky_variant(session, experiment_id, unit) or variant
+    return _answer(key, variant)
 
 
 @blueprint.errorhandler(IngestError)
@@ -220,7 +296,64 @@ def assignment_openapi() -> dict[str, Any]:
     }
 
 
+class AnalysisLauncher:
+    """Starts the ``experiment_analysis`` job in a daemon thread of this process and returns
+    at once (the results page's "Recompute now"; callers first record their request with
+    ``data.experiments.request_analysis``). The job's database lock keeps runs in several
+    processes apart: when another process holds it, that run (or the next scheduled one)
+    takes the request. A call while this process's run is under way makes it run once more
+    when it ends, so a request that arrived after the run's last look is not left waiting."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: JobSettings) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._again = False
+
+    def __call__(self) -> bool:
+        """Start a run; True when a new thread started (False: one is running here)."""
+        with self._lock:
+            if self._thread is not None:
+                self._again = True
+                return False
+            self._thread = threading.Thread(
+                target=self._run, name="experiment-analysis", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    def _run(self) -> None:
+        while True:
+            try:
+                run_job(self._sessions, ANALYSIS_JOB, trigger="admin", settings=self._settings)
+            except JobLocked:
+                logger.info("experiment analysis runs in another process; it takes the request")
+            except Exception:
+                logger.exception("experiment analysis could not run")
+            with self._lock:
+                if not self._again:
+                    self._thread = None
+                    return
+                self._again = False
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the current run to end (tests, shutdown)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+
 def init_experiments_api(app: Flask) -> None:
-    """Register the assignment API on ``app``, exempt from CSRF (call after auth)."""
+    """Register the assignment API on ``app``, exempt from CSRF (call after auth and
+    ingest: it uses ingest's write gate), with its experiment cache; and install the
+    :class:`AnalysisLauncher` the experiments pages use
+    (``app.extensions[callbacks.admin_experiments.ANALYSIS_LAUNCHER]``)."""
+    from callbacks.admin_experiments import ANALYSIS_LAUNCHER  # the slot the pages read
+
     app.extensions["csrf"].exempt(blueprint)
     app.register_blueprint(blueprint)
+    app.extensions[TARGETS_KEY] = TargetCache()
+    app.extensions[ANALYSIS_LAUNCHER] = AnalysisLauncher(
+        get_database(app).sessions, JobSettings.from_config(app.config)
+    )

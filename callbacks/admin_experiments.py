@@ -1,6 +1,13 @@
 """Admin experiments pages: the list and create form (``/admin/experiments``) and one
 experiment's results, lifecycle actions and settings (``/admin/experiments/<key>``).
 
+Results come from the experiment's stored snapshot (``data.experiments.load_snapshot``,
+kept fresh by the ``experiment_analysis`` job); the statistics are computed from those sums
+per request (milliseconds). An experiment without a snapshot is analysed in the request
+when it is small, else a recomputation is requested and the page polls until it lands;
+"Recompute now" requests one and starts the job in the background (through the launcher
+the app installs, see ``ANALYSIS_LAUNCHER``), so no request waits for a long analysis.
+
 Every callback touches ``admin-`` components, so the request guard refuses them to
 non-admins (403); each plain function below checks the role again (``AccessDenied``).
 Writes go through ``data.experiments`` (validated, audited); the callbacks commit.
@@ -8,7 +15,7 @@ Writes go through ``data.experiments`` (validated, audited); the callbacks commi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +31,7 @@ from app.analytics.experiment_report import (
     CohortSums,
     ExperimentReport,
     MetricSpec,
+    PowerStatus,
     VariantSpec,
     build_report,
 )
@@ -31,10 +39,14 @@ from app.analytics.stats import srm_check
 from callbacks.common import AccessDenied, Viewer, current_viewer, logger
 from components import ids
 from components.experiments import (
+    analysis_pending_view,
+    analysis_status,
+    corrections_note,
     cumulative_figure,
     empty_figure,
     experiments_table,
     forest_figure,
+    format_age,
     health_badge,
     power_card,
     results_table,
@@ -46,15 +58,23 @@ from components.formatting import format_int, format_percent
 from data.db import utcnow
 from data.experiments import (
     METRICS,
+    ON_DEMAND_MAX_EXPOSURES,
     Actor,
+    ExperimentData,
     ExperimentError,
     ExperimentForm,
+    StoredAnalysis,
     VariantInput,
     archive_experiment,
+    count_exposures,
     create_experiment,
+    experiment_settings,
     experiment_summaries,
-    experiment_sums,
     get_experiment,
+    load_snapshot,
+    refresh_snapshot,
+    request_analysis,
+    snapshot_state,
     start_experiment,
     stop_experiment,
     update_experiment,
@@ -73,6 +93,7 @@ FIELD_OF_ERROR = {
     "engine": "engine",
     "traffic_percent": "traffic",
     "conversion_window_days": "window",
+    "correction": "correction",
     **{f"variant-{i}": f"variant-{i}" for i in range(ids.EXP_FORM_VARIANT_ROWS)},
 }
 FEEDBACK_FIELDS = tuple(dict.fromkeys(FIELD_OF_ERROR.values()))
@@ -87,6 +108,7 @@ VALUE_FIELDS = (
     "sequential",
     "traffic",
     "window",
+    "correction",
 )
 VARIANT_FIELDS = tuple(
     f"variant-{part}-{i}"
@@ -178,6 +200,7 @@ def form_from_values(values: Mapping[str, Any]) -> ExperimentForm:
         sequential=bool(values.get("sequential")),
         traffic_percent=values.get("traffic"),
         conversion_window_days=values.get("window"),
+        correction=str(values.get("correction") or "holm"),
     )
 
 
@@ -237,6 +260,7 @@ def edit_values(experiment: Experiment) -> dict[str, Any]:
         "sequential": experiment.sequential,
         "traffic": experiment.traffic_percent,
         "window": experiment.conversion_window_days,
+        "correction": experiment_settings(experiment)["correction"],
     }
     variants = list(experiment.variants)
     for index in range(ids.EXP_FORM_VARIANT_ROWS):
@@ -282,6 +306,13 @@ def perform_action(session: Session, viewer: Viewer, key: str, action: str) -> t
 
 # --------------------------------------------------------------------------- results
 
+#: ``app.server.extensions`` slot of the analysis launcher the app installs
+#: (``app.experiments_api.init_experiments_api``): a callable that starts the
+#: ``experiment_analysis`` job in the background and returns at once (True when it started
+#: a run). Without one, a requested recomputation waits for the scheduled job.
+ANALYSIS_LAUNCHER = "legato.experiments.analysis_launcher"
+Launcher = Callable[[], bool]
+
 
 def metric_specs(experiment: Experiment) -> list[MetricSpec]:
     """Goal metrics, then guardrails, as the report needs them."""
@@ -308,60 +339,185 @@ def metric_specs(experiment: Experiment) -> list[MetricSpec]:
     return specs
 
 
-def experiment_report(
-    session: Session, viewer: Viewer, key: str, now: datetime
-) -> tuple[Experiment, ExperimentReport]:
-    """The experiment and its results (per-arm sums from SQL, statistics in
-    ``app.analytics``). Raises ``LookupError`` for an unknown key."""
-    _admin(viewer)
-    experiment = get_experiment(session, key)
-    if experiment is None:
-        raise LookupError(f"There is no experiment '{key}'.")
-    data = experiment_sums(session, experiment)
-    settings = experiment.settings or {}
-    report = build_report(
+def report_from(experiment: Experiment, data: ExperimentData, as_of: datetime) -> ExperimentReport:
+    """The results of ``experiment`` from stored sums computed at ``as_of`` (statistics in
+    ``app.analytics``; milliseconds). Traffic per day, for days remaining, is measured
+    over the time the sums cover: from the start to the stop or to ``as_of``."""
+    settings = experiment_settings(experiment)
+    covered = days_running(
+        experiment.started_at,
+        min(experiment.stopped_at, as_of) if experiment.stopped_at else as_of,
+        as_of,
+    )
+    return build_report(
         [VariantSpec(v.key, v.name, v.weight, v.is_control) for v in experiment.variants],
         metric_specs(experiment),
         [CohortSums(c.variant, c.day, c.n, c.sums) for c in data.cohorts],
         excluded_units=data.excluded_units,
         engine=experiment.engine,
         sequential=experiment.sequential,
-        days_running=days_running(experiment.started_at, experiment.stopped_at, now) or 0.0,
+        days_running=covered or 0.0,
         status=experiment.status,
-        alpha=float(settings.get("alpha", 0.05)),
-        mde=float(settings.get("mde", 0.05)),
+        alpha=float(settings["alpha"]),
+        mde=float(settings["mde"]),
+        correction=str(settings["correction"]),
     )
-    return experiment, report
 
 
-def header(experiment: Experiment, report: ExperimentReport, now: datetime) -> Component:
-    running = days_running(experiment.started_at, experiment.stopped_at, now)
+@dataclass(frozen=True)
+class Results:
+    """What the results page shows: the experiment, its stored analysis (``None`` only
+    when nothing was ever computed or requested) and the report built from it (``None``
+    while the first analysis of a large experiment is pending); ``exposures`` is the
+    exposure count when it was checked (capped at ``ON_DEMAND_MAX_EXPOSURES``)."""
+
+    experiment: Experiment
+    stored: StoredAnalysis | None
+    report: ExperimentReport | None
+    exposures: int | None = None
+
+
+def load_results(
+    session: Session, viewer: Viewer, key: str, now: datetime, launch: Launcher | None = None
+) -> Results:
+    """The results of experiment ``key`` from its stored snapshot (the
+    ``experiment_analysis`` job keeps it fresh). Without a snapshot yet, an experiment
+    with fewer than ``ON_DEMAND_MAX_EXPOSURES`` exposures is analysed now and its snapshot
+    stored; a larger one gets a recompute request and ``launch`` is called (the results
+    are then pending; a pending request is not made or launched again). Commits what it
+    stores. Raises ``LookupError`` for an unknown key
+    and ``AccessDenied`` for non-admins."""
+    _admin(viewer)
+    experiment = get_experiment(session, key)
+    if experiment is None:
+        raise LookupError(f"There is no experiment '{key}'.")
+    stored = load_snapshot(session, experiment.id)
+    exposures = None
+    if stored is None or stored.data is None:
+        exposures = count_exposures(session, experiment.id, limit=ON_DEMAND_MAX_EXPOSURES)
+        requested = False
+        if exposures < ON_DEMAND_MAX_EXPOSURES:
+            refresh_snapshot(session, experiment, now=now)
+        elif stored is None or not stored.pending:
+            request_analysis(session, experiment.id, now)
+            requested = True
+        session.commit()
+        if requested and launch is not None:
+            launch()
+        stored = load_snapshot(session, experiment.id)
+    report = None
+    if stored is not None and stored.data is not None and stored.computed_at is not None:
+        report = report_from(experiment, stored.data, stored.computed_at)
+    return Results(experiment, stored, report, exposures)
+
+
+def request_recompute(
+    session: Session, viewer: Viewer, key: str, now: datetime, launch: Launcher | None
+) -> None:
+    """Ask for experiment ``key`` to be recomputed (commits the request) and start the
+    analysis job in the background with ``launch``; returns at once. Raises
+    ``LookupError`` / ``AccessDenied``."""
+    _admin(viewer)
+    experiment = get_experiment(session, key)
+    if experiment is None:
+        raise LookupError(f"There is no experiment '{key}'.")
+    request_analysis(session, experiment.id, now)
+    session.commit()
+    if launch is not None:
+        launch()
+
+
+def shown_state(stored: StoredAnalysis | None) -> dict[str, Any]:
+    """What the page remembers of the analysis it shows (compared by :func:`analysis_moved`)."""
+    computed_at = stored.computed_at if stored is not None else None
+    return {
+        "computed_at": computed_at.isoformat() if computed_at else None,
+        "pending": bool(stored is not None and stored.pending),
+    }
+
+
+def analysis_moved(session: Session, viewer: Viewer, key: str, shown: Mapping[str, Any]) -> bool:
+    """True when the stored analysis of ``key`` is no longer the one ``shown`` (a new
+    snapshot landed, or the request was cleared): the page should re-render."""
+    _admin(viewer)
+    experiment = get_experiment(session, key)
+    if experiment is None:
+        return False
+    state = snapshot_state(session, experiment.id)
+    computed_at, requested_at = state if state is not None else (None, None)
+    current = {
+        "computed_at": computed_at.isoformat() if computed_at else None,
+        "pending": requested_at is not None,
+    }
+    return current != {"computed_at": shown.get("computed_at"), "pending": shown.get("pending")}
+
+
+def remaining_text(experiment: Experiment, power: PowerStatus | None, now: datetime) -> str | None:
+    """Days remaining, in words, for a running experiment: nothing before the start or
+    after the stop; "estimate after the first day" during the first day (there is no
+    traffic rate to extrapolate yet); otherwise the estimate from the stored analysis."""
+    if experiment.status != "running" or experiment.started_at is None:
+        return None
+    running = days_running(experiment.started_at, None, now) or 0.0
+    if running < 1:
+        return "estimate after the first day"
+    if power is None or power.required_per_arm is None:
+        return None
+    if power.days_remaining is None:
+        return "estimate with the next analysis"
+    if power.days_remaining == 0:
+        return "sample size reached"
+    return f"~{power.days_remaining:,} days"
+
+
+def timing_facts(experiment: Experiment, power: PowerStatus | None, now: datetime) -> list[str]:
+    """The header's "how long" facts: not started; started N hours ago (first day) or N.N
+    days running, with days remaining; or how long it ran."""
+    if experiment.started_at is None:
+        return ["not started"]
+    running = days_running(experiment.started_at, experiment.stopped_at, now) or 0.0
+    if experiment.status != "running":
+        return [f"ran {running:,.1f} days"]
+    if running < 1:
+        facts = [f"started {format_age((now - experiment.started_at).total_seconds())}"]
+    else:
+        facts = [f"{running:,.1f} days running"]
+    remaining = remaining_text(experiment, power, now)
+    if remaining:
+        facts.append(f"days remaining: {remaining}")
+    return facts
+
+
+def header(experiment: Experiment, report: ExperimentReport | None, now: datetime) -> Component:
     facts = [
         f"{format_percent(experiment.traffic_percent / 100, 0)} of traffic",
         "Bayesian" if experiment.engine == "bayesian" else "Frequentist",
         "sequential" if experiment.sequential else "fixed horizon",
         f"{experiment.conversion_window_days}-day window",
+        *timing_facts(experiment, report.power if report else None, now),
     ]
-    if running is not None:
-        facts.append(f"{running:,.1f} days running")
+    badges: list[Component] = [status_badge(experiment.status)]
+    if report is not None:
+        badges.append(html.Span(health_badge(report.health), className="ms-2"))
     return html.Div(
         [
             html.Div(
                 [
                     html.H1(experiment.name, className="h3 mb-0 me-2", id="admin-exp-title"),
-                    status_badge(experiment.status),
-                    html.Span(health_badge(report.health), className="ms-2"),
+                    *badges,
                 ],
                 className="d-flex align-items-center flex-wrap gap-1",
             ),
             html.Div(experiment.key, className="small font-monospace text-secondary"),
             html.P(experiment.hypothesis or "No hypothesis written.", className="mb-1 mt-2"),
-            html.Div(" · ".join(facts), className="small text-secondary"),
+            html.Div(" · ".join(facts), className="small text-secondary", id="admin-exp-facts"),
         ]
     )
 
 
-def power_rows(report: ExperimentReport) -> list[tuple[str, str]]:
+def power_rows(
+    report: ExperimentReport, experiment: Experiment, now: datetime
+) -> list[tuple[str, str]]:
     rows = [(f"{spec.name} ({spec.key})", format_int(n)) for spec, n in report.arms]
     rows.append(("Excluded (seen in 2+ variants)", format_int(report.excluded_units)))
     power = report.power
@@ -375,13 +531,9 @@ def power_rows(report: ExperimentReport) -> list[tuple[str, str]]:
                 else (power.note or "–"),
             )
         )
-        if power.days_remaining is not None:
-            rows.append(
-                (
-                    "Days remaining",
-                    "reached" if power.days_remaining == 0 else f"~{power.days_remaining:,}",
-                )
-            )
+    remaining = remaining_text(experiment, power, now)
+    if remaining is not None:
+        rows.append(("Days remaining", remaining[0].upper() + remaining[1:]))
     return rows
 
 
@@ -422,11 +574,55 @@ def cumulative_series(report: ExperimentReport, metric: str) -> dict[str, list[d
     return series
 
 
+def freshness(stored: StoredAnalysis | None, now: datetime) -> Component:
+    """The "computed N minutes ago (took X s)" line, with the pending state."""
+    computed_ago = seconds = requested_ago = None
+    if stored is not None and stored.computed_at is not None:
+        computed_ago = format_age((now - stored.computed_at).total_seconds())
+        seconds = stored.seconds
+    if stored is not None and stored.requested_at is not None:
+        requested_ago = format_age(max((now - stored.requested_at).total_seconds(), 0))
+    return analysis_status(
+        computed_ago=computed_ago,
+        seconds=seconds,
+        pending=bool(stored is not None and stored.pending),
+        requested_ago=requested_ago,
+    )
+
+
 def results_outputs(
-    session: Session, viewer: Viewer, key: str, metric: str | None, now: datetime, currency: str
+    session: Session,
+    viewer: Viewer,
+    key: str,
+    metric: str | None,
+    now: datetime,
+    currency: str,
+    launch: Launcher | None = None,
 ) -> list[Any]:
     """Every output of the results callback (see ``register``)."""
-    experiment, report = experiment_report(session, viewer, key, now)
+    results = load_results(session, viewer, key, now, launch)
+    experiment, report, stored = results.experiment, results.report, results.stored
+    pending = stored is not None and stored.pending
+    lifecycle = [
+        experiment.status != "draft",
+        experiment.status != "running",
+        experiment.status not in ("draft", "stopped"),
+    ]
+    analysis = [freshness(stored, now), pending, not pending, shown_state(stored)]
+    if report is None:  # the first analysis of a large experiment is running
+        waiting = empty_figure("Computing…")
+        return [
+            header(experiment, None, now),
+            *lifecycle,
+            None,
+            analysis_pending_view(results.exposures or ON_DEMAND_MAX_EXPOSURES),
+            None,
+            None,
+            waiting,
+            waiting,
+            no_update,
+            *analysis,
+        ]
     chosen = metric if metric in report.cumulative else next(iter(report.cumulative), None)
     srm = report.srm
     total = sum(n for _, n in report.arms)
@@ -454,18 +650,24 @@ def results_outputs(
         if any(series.values())
         else empty_figure("Not enough data over time yet.")
     )
+    alpha = float(experiment_settings(experiment)["alpha"])
+    table = html.Div(
+        [
+            results_table(metrics_view(report), engine=experiment.engine, currency=currency),
+            corrections_note([c.__dict__ for c in report.corrections], alpha),
+        ]
+    )
     return [
         header(experiment, report, now),
-        experiment.status != "draft",
-        experiment.status != "running",
-        experiment.status not in ("draft", "stopped"),
+        *lifecycle,
         None,
         srm_view,
-        power_card(power_rows(report)),
-        results_table(metrics_view(report), engine=experiment.engine, currency=currency),
+        power_card(power_rows(report, experiment, now)),
+        table,
         forest,
         cumulative,
         chosen,
+        *analysis,
     ]
 
 
@@ -497,8 +699,13 @@ def _values(args: Sequence[Any]) -> dict[str, Any]:
 
 
 def register(app: Dash, sessions: sessionmaker[Session]) -> None:
-    """Wire the experiments pages' callbacks onto ``app``."""
+    """Wire the experiments pages' callbacks onto ``app``. "Recompute now" and a large
+    experiment's first visit start the analysis job through the launcher the app put in
+    ``app.server.extensions[ANALYSIS_LAUNCHER]`` (looked up per call)."""
     currency = app.server.config.get("REPORTING_CURRENCY", "USD")
+
+    def launcher() -> Launcher | None:
+        return app.server.extensions.get(ANALYSIS_LAUNCHER)
 
     @app.callback(
         Output(ids.ADMIN_EXP_LIST, "children"),
@@ -631,6 +838,49 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         return alert, (version or 0) + 1
 
     @app.callback(
+        Output(ids.ADMIN_EXP_ACTION_MESSAGE, "children", allow_duplicate=True),
+        Output(ids.ADMIN_EXP_REFRESH, "data", allow_duplicate=True),
+        Input(ids.ADMIN_EXP_RECOMPUTE, "n_clicks"),
+        State(ids.ADMIN_EXP_KEY, "data"),
+        State(ids.ADMIN_EXP_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def recompute(n_clicks: int, key: str, refresh: int):
+        if not n_clicks:
+            raise PreventUpdate
+        try:
+            viewer = current_viewer()
+            with sessions() as session:
+                request_recompute(session, viewer, key or "", utcnow(), launcher())
+        except AccessDenied:
+            return error_alert("Administrators only."), no_update
+        except LookupError as error:
+            return error_alert(str(error)), no_update
+        except Exception:
+            logger.exception("experiment recompute request failed")
+            return error_alert("We couldn't start the analysis. Please try again."), no_update
+        return None, (refresh or 0) + 1
+
+    @app.callback(
+        Output(ids.ADMIN_EXP_REFRESH, "data", allow_duplicate=True),
+        Input(ids.ADMIN_EXP_POLL, "n_intervals"),
+        State(ids.ADMIN_EXP_KEY, "data"),
+        State(ids.ADMIN_EXP_SHOWN, "data"),
+        State(ids.ADMIN_EXP_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def poll(_ticks: int, key: str, shown: dict | None, refresh: int):
+        try:
+            viewer = current_viewer()
+            with sessions() as session:
+                moved = analysis_moved(session, viewer, key or "", shown or {})
+        except AccessDenied:
+            raise PreventUpdate from None
+        if not moved:
+            raise PreventUpdate
+        return (refresh or 0) + 1
+
+    @app.callback(
         Output(ids.ADMIN_EXP_HEADER, "children"),
         Output(ids.ADMIN_EXP_START, "disabled"),
         Output(ids.ADMIN_EXP_STOP, "disabled"),
@@ -642,17 +892,24 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         Output(ids.ADMIN_EXP_FOREST, "figure"),
         Output(ids.ADMIN_EXP_CUMULATIVE, "figure"),
         Output(ids.ADMIN_EXP_CUMULATIVE_METRIC, "value"),
+        Output(ids.ADMIN_EXP_FRESHNESS, "children"),
+        Output(ids.ADMIN_EXP_RECOMPUTE, "disabled"),
+        Output(ids.ADMIN_EXP_POLL, "disabled"),
+        Output(ids.ADMIN_EXP_SHOWN, "data"),
         Input(ids.ADMIN_EXP_KEY, "data"),
         Input(ids.ADMIN_EXP_VERSION, "data"),
+        Input(ids.ADMIN_EXP_REFRESH, "data"),
         Input(ids.ADMIN_EXP_CUMULATIVE_METRIC, "value"),
     )
-    def update_results(key: str, _version: int, metric: str | None):
+    def update_results(key: str, _version: int, _refresh: int, metric: str | None):
         blank: go.Figure = empty_figure("")
         failure = [None, True, True, True]
         try:
             viewer = current_viewer()
             with sessions() as session:
-                return results_outputs(session, viewer, key or "", metric, utcnow(), currency)
+                return results_outputs(
+                    session, viewer, key or "", metric, utcnow(), currency, launcher()
+                )
         except AccessDenied:
             message = "This page is for administrators only."
         except LookupError as error:
@@ -660,4 +917,17 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         except Exception:
             logger.exception("experiment results failed")
             message = "We couldn't compute the results. Please try again."
-        return [*failure, error_alert(message), None, None, None, blank, blank, no_update]
+        return [
+            *failure,
+            error_alert(message),
+            None,
+            None,
+            None,
+            blank,
+            blank,
+            no_update,
+            None,
+            True,
+            True,
+            no_update,
+        ]

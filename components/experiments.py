@@ -182,6 +182,24 @@ def experiment_form(
         ),
         _field(
             form,
+            "correction",
+            "Multiple comparisons (frequentist)",
+            dbc.RadioItems(
+                id=fid("correction"),
+                options=[
+                    {"label": "Holm (limits the chance of any false winner)", "value": "holm"},
+                    {
+                        "label": "Benjamini–Hochberg (limits the share of false winners)",
+                        "value": "bh",
+                    },
+                ],
+                value="holm",
+            ),
+            "Adjusts the goal metrics' p-values across metrics and treatment arms; "
+            "guardrails always use Benjamini–Hochberg.",
+        ),
+        _field(
+            form,
             "sequential",
             "Sequential testing",
             dbc.Switch(
@@ -378,13 +396,20 @@ def _lift_text(lift: float | None, lower: float | None, upper: float | None) -> 
     )
 
 
+def _p_text(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def results_table(
     metrics: Sequence[Mapping[str, Any]], *, engine: str, currency: str = "USD"
 ) -> Component:
     """One block per metric: each arm's units and value; per treatment its lift with
-    interval, p-value or chance to win and risk, and the call. ``metrics`` items: label,
-    role, unit, degraded, arms [{variant, n, value}], comparisons [{variant, lift, ci_lower,
-    ci_upper, p_value, chance_to_win, risk, call, reason}]."""
+    interval, p-value and adjusted p-value (frequentist) or chance to win and risk
+    (Bayesian), and the call. ``metrics`` items: label, role, unit, degraded, arms
+    [{variant, n, value}], comparisons [{variant, lift, ci_lower, ci_upper, p_value,
+    adjusted_p_value, chance_to_win, risk, call, reason}]."""
     bayes = engine == "bayesian"
     header = html.Thead(
         html.Tr(
@@ -395,7 +420,11 @@ def results_table(
                 html.Th("Value", className="text-end"),
                 html.Th("Lift [interval]", className="text-end"),
                 html.Th("Chance to win" if bayes else "p-value", className="text-end"),
-                html.Th("Risk" if bayes else "", className="text-end"),
+                html.Th(
+                    "Risk" if bayes else "Adjusted p",
+                    className="text-end",
+                    title="" if bayes else "Adjusted for multiple comparisons; decides the call.",
+                ),
                 html.Th("Call"),
             ]
         )
@@ -428,8 +457,8 @@ def results_table(
                         DASH if comparison["risk"] is None else f"{comparison['risk'] * 100:.2f}%"
                     )
                 else:
-                    stat = DASH if comparison["p_value"] is None else f"{comparison['p_value']:.3f}"
-                    risk = ""
+                    stat = _p_text(comparison["p_value"])
+                    risk = _p_text(comparison.get("adjusted_p_value"))
                 cells += [
                     html.Td(
                         _lift_text(
@@ -453,6 +482,91 @@ def results_table(
         [header, html.Tbody(body_rows)],
         responsive=True,
         className="align-middle mb-0 results-table",
+    )
+
+
+CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
+CORRECTION_CONTROLS = {"holm": "family-wise error rate", "bh": "false discovery rate"}
+
+
+def corrections_note(corrections: Sequence[Mapping[str, Any]], alpha: float) -> Component | None:
+    """The line under a frequentist results table saying how p-values were adjusted:
+    ``corrections`` items have role (goal / guardrail), method (holm / bh) and size."""
+    parts = []
+    for family in corrections:
+        role = "goal metrics" if family["role"] == "goal" else "guardrails"
+        method = CORRECTION_NAMES.get(family["method"], family["method"])
+        control = CORRECTION_CONTROLS.get(family["method"], "")
+        count = family["size"]
+        parts.append(
+            f"{role}: {method} over {count} comparison{'s' if count != 1 else ''} ({control})"
+        )
+    if not parts:
+        return None
+    return html.P(
+        [
+            html.I(className="bi bi-info-circle me-1"),
+            "P-values adjusted for multiple comparisons — "
+            + "; ".join(parts)
+            + f". A result is significant when its adjusted p-value is at most "
+            f"{alpha:g}; intervals are not adjusted.",
+        ],
+        className="small text-secondary mt-2 mb-0",
+        id="admin-exp-corrections",
+    )
+
+
+def format_age(seconds: float) -> str:
+    """How long ago, in words: "just now", "5 minutes ago", "3 hours ago", "2 days ago"."""
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def analysis_status(
+    *, computed_ago: str | None, seconds: float | None, pending: bool, requested_ago: str | None
+) -> Component:
+    """The freshness line of the results: when the stored analysis was computed and how
+    long it took, and whether a recomputation is under way."""
+    children: list[Any] = []
+    if computed_ago is not None:
+        took = "" if seconds is None else f" (took {seconds:,.1f} s)"
+        children.append(
+            html.Span(
+                [html.I(className="bi bi-clock-history me-1"), f"Computed {computed_ago}{took}."],
+                className="me-2",
+            )
+        )
+    if pending:
+        children.append(
+            html.Span(
+                [
+                    dbc.Spinner(size="sm", spinner_class_name="me-1"),
+                    "Recomputing"
+                    + (f" (requested {requested_ago})" if requested_ago else "")
+                    + "… the results update when it is done.",
+                ],
+                className="text-primary",
+            )
+        )
+    return html.Div(children, className="small text-secondary")
+
+
+def analysis_pending_view(exposures: int) -> Component:
+    """Shown instead of results while the first analysis of a large experiment runs."""
+    return dbc.Alert(
+        [
+            dbc.Spinner(size="sm", spinner_class_name="me-2"),
+            f"Results are being computed ({format_int(exposures)}+ exposures): "
+            "this page updates when they are ready.",
+        ],
+        color="light",
+        className="border",
+        id="admin-exp-computing",
     )
 
 
@@ -558,11 +672,15 @@ def empty_figure(message: str) -> go.Figure:
 
 
 __all__ = [
+    "analysis_pending_view",
+    "analysis_status",
+    "corrections_note",
     "cumulative_figure",
     "empty_figure",
     "experiment_form",
     "experiments_table",
     "forest_figure",
+    "format_age",
     "health_badge",
     "metric_value",
     "power_card",

@@ -146,6 +146,11 @@ ADMIN_EXP_METRICS = "admin-exp-metrics"
 ADMIN_EXP_FOREST = "admin-exp-forest"
 ADMIN_EXP_CUMULATIVE = "admin-exp-cumulative"
 ADMIN_EXP_CUMULATIVE_METRIC = "admin-exp-cumulative-metric"
+ADMIN_EXP_FRESHNESS = "admin-exp-freshness"  # when the stored analysis was computed
+ADMIN_EXP_RECOMPUTE = "admin-exp-recompute"  # "Recompute now"
+ADMIN_EXP_POLL = "admin-exp-poll"  # dcc.Interval, enabled while a recompute is pending
+ADMIN_EXP_SHOWN = "admin-exp-shown-analysis"  # the snapshot state the page shows
+ADMIN_EXP_REFRESH = "admin-exp-refresh"  # bumped to re-render the results only
 EXP_FORM_FIELDS = (
     "key",
     "name",
@@ -156,6 +161,7 @@ EXP_FORM_FIELDS = (
     "sequential",
     "traffic",
     "window",
+    "correction",
 )
 EXP_FORM_VARIANT_ROWS = 4
 

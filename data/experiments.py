@@ -1,20 +1,28 @@
 """Experiments storage: the metric catalog, the experiment service (validated create, edit,
-start, stop, archive, each audited), exposures, and per-arm sufficient statistics in SQL.
+start, stop, archive, each audited), exposures, per-arm sufficient statistics in SQL, and
+their stored snapshots (the ``experiment_analysis`` job).
 
 Contracts:
 
 - Every function takes the caller's ``Session`` and never commits; the caller commits (or
-  rolls back) the transaction, so an action and its ``audit_log`` row land together.
+  rolls back) the transaction, so an action and its ``audit_log`` row land together. The
+  one exception is the job body :func:`analyse_experiments`, which commits after each
+  experiment's snapshot.
 - Service functions raise :class:`ExperimentError` with ``field_errors`` (form field name ->
-  message) or a top-level message; on error nothing has been added to the session.
+  message) or a top-level message; on error nothing has been added to the session. Every
+  change stamps ``experiments.updated_at`` (the assignment API's cache version).
 - Exposures live in ``experiment_exposures`` (first exposure per unit and variant,
-  insert-or-ignore). The assignment API writes them directly; ``experiment_exposure``
+  insert-or-ignore). The assignment API writes them directly
+  (:func:`record_first_exposure`: only when the unit has none); ``experiment_exposure``
   events sent through ingest are folded in by :func:`fold_exposure_events` (the
   ``experiment_exposures`` job). Analysis reads only that table.
 - A unit is ``COALESCE(user_id, anonymous_id)`` of an event. Units exposed to more than one
   variant of an experiment are excluded from analysis and counted.
-- :func:`experiment_sums` aggregates in SQL (per unit, then per arm and exposure day); it
-  returns one row per (variant, day), never per unit.
+- :func:`experiment_sums` aggregates in SQL (units per arm and day, then per-unit values
+  summed per arm and day); it returns one row per (variant, day), never per unit. It takes
+  seconds for a million exposures, so pages read the stored snapshot
+  (:func:`load_snapshot`) that :func:`analyse_experiments` keeps fresh
+  (:func:`refresh_snapshot` / :func:`store_snapshot`: one upsert per experiment, atomic).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    bindparam,
     case,
     distinct,
     exists,
@@ -45,12 +54,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Join
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import DateTime
+from sqlalchemy.types import DateTime, String
 
 from data.audit import Actor
 from data.db import utcnow
@@ -68,30 +78,54 @@ from data.models import (
 from data.sql import utc_day
 
 __all__ = [
+    "ANALYSIS_REFRESH",
+    "ANALYSIS_SETTLE",
+    "CORRECTIONS",
     "ENGINES",
     "EXPOSURE_WATERMARK",
     "METRICS",
+    "ON_DEMAND_MAX_EXPOSURES",
     "Actor",
+    "AnalysisFailed",
     "ArmDaySums",
+    "AssignmentTarget",
     "ExperimentData",
     "ExperimentError",
     "ExperimentForm",
     "ExperimentSummary",
     "MetricDefinition",
+    "StoredAnalysis",
     "VariantInput",
+    "analyse_experiments",
+    "analysis_due",
     "archive_experiment",
+    "assignment_state",
+    "assignment_target",
+    "count_exposures",
     "create_experiment",
+    "experiment_settings",
     "experiment_summaries",
     "experiment_sums",
+    "experiments_due",
     "fold_exposure_events",
     "get_experiment",
+    "load_snapshot",
     "record_exposure",
+    "record_first_exposure",
+    "refresh_snapshot",
+    "request_analysis",
+    "snapshot_state",
     "start_experiment",
     "sticky_variant",
     "stop_experiment",
+    "store_snapshot",
     "update_experiment",
     "validate_form",
 ]
+
+logger = logging.getLogger("legato.experiments")
+#: Inserts report how many rows they stored only when asked (SQLAlchemy's rowcount).
+_ROWCOUNT = {"preserve_rowcount": True}
 
 # --------------------------------------------------------------------------- metric catalog
 
@@ -496,9 +530,10 @@ def _insert_or_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(session.execute(statement).all())
 
 
-def sticky_variant(session: Session, experiment_id: int, unit_id: str) -> str | None:
-    """The variant ``unit_id`` was first exposed to in the experiment, or ``None``."""
-    return session.scalar(
+def sticky_variant(bind: Session | Connection, experiment_id: int, unit_id: str) -> str | None:
+    """The variant ``unit_id`` was first exposed to in the experiment, or ``None``
+    (``bind``: a session or its connection)."""
+    return bind.scalar(
         select(ExperimentExposure.variant_key)
         .where(
             ExperimentExposure.experiment_id == experiment_id,
@@ -528,6 +563,128 @@ def record_exposure(
         )
         == 1
     )
+
+
+@dataclass(frozen=True)
+class AssignmentTarget:
+    """What serving an assignment needs of an experiment: its id, key, salt, status,
+    traffic percentage and variants ``(key, weight)`` in order (control first), and
+    ``version`` (its ``updated_at``, which every change through this module's service
+    stamps), so a process may keep it and re-read it only when the version moves."""
+
+    id: int
+    key: str
+    salt: str
+    status: str
+    traffic_percent: float
+    variants: tuple[tuple[str, float], ...]
+    version: datetime
+
+
+def _dialect_name(bind: Session | Connection) -> str:
+    return (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+
+
+# The assignment API's statements, built once (bound parameters; SQLAlchemy's compiled
+# cache then serves every call).
+_EXPOSURES = ExperimentExposure.__table__
+_TARGET = (
+    select(
+        Experiment.id,
+        Experiment.salt,
+        Experiment.status,
+        Experiment.traffic_percent,
+        Experiment.updated_at,
+        ExperimentVariant.key,
+        ExperimentVariant.weight,
+    )
+    .outerjoin(ExperimentVariant, ExperimentVariant.experiment_id == Experiment.id)
+    .where(Experiment.key == bindparam("key", type_=String))
+    .order_by(ExperimentVariant.id)
+)
+_STATE = select(
+    Experiment.id,
+    Experiment.updated_at,
+    select(_EXPOSURES.c.variant_key)
+    .where(
+        _EXPOSURES.c.experiment_id == Experiment.id,
+        _EXPOSURES.c.unit_id == bindparam("unit", type_=String),
+    )
+    .order_by(_EXPOSURES.c.first_exposed_at, _EXPOSURES.c.id)
+    .limit(1)
+    .scalar_subquery(),
+).where(Experiment.key == bindparam("key", type_=String))
+
+
+def _first_exposure_insert(module: Any) -> Any:
+    unknown_unit = ~(
+        select(_EXPOSURES.c.id)
+        .where(
+            _EXPOSURES.c.experiment_id == bindparam("experiment_id", type_=Integer),
+            _EXPOSURES.c.unit_id == bindparam("unit", type_=String),
+        )
+        .exists()
+    )
+    return (
+        module.insert(_EXPOSURES)
+        .from_select(
+            ["experiment_id", "unit_id", "variant_key", "first_exposed_at"],
+            select(
+                bindparam("experiment_id", type_=Integer),
+                bindparam("unit", type_=String),
+                bindparam("variant", type_=String),
+                bindparam("at", type_=DateTime),
+            ).where(unknown_unit),
+        )
+        .on_conflict_do_nothing(index_elements=["experiment_id", "unit_id", "variant_key"])
+    )
+
+
+_FIRST_EXPOSURE = {
+    "postgresql": _first_exposure_insert(pg_dialect),
+    "sqlite": _first_exposure_insert(sqlite_dialect),
+}
+
+
+def assignment_target(bind: Session | Connection, key: str) -> AssignmentTarget | None:
+    """The experiment ``key`` as :class:`AssignmentTarget` (one query), or ``None``.
+    ``bind``: the caller's session, or its connection (Core statements run there without
+    the ORM's per-statement work: the assignment API's hot path)."""
+    rows = bind.execute(_TARGET, {"key": key}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    variants = tuple((row[5], float(row[6])) for row in rows if row[5] is not None)
+    return AssignmentTarget(
+        first[0], key, first[1], first[2], float(first[3]), variants, _as_datetime(first[4])
+    )
+
+
+def assignment_state(
+    bind: Session | Connection, key: str, unit_id: str
+) -> tuple[int, datetime, str | None] | None:
+    """In one statement: the experiment's id and version (``updated_at``) and the variant
+    ``unit_id`` was first exposed to (``None`` when never exposed); ``None`` for an unknown
+    experiment. Probes the (experiment, unit, variant) unique index. ``bind``: a session
+    or its connection."""
+    row = bind.execute(_STATE, {"key": key, "unit": unit_id}).one_or_none()
+    if row is None:
+        return None
+    return int(row[0]), _as_datetime(row[1]), row[2]
+
+
+def record_first_exposure(
+    bind: Session | Connection, experiment_id: int, unit_id: str, variant_key: str, at: datetime
+) -> bool:
+    """Store ``unit_id``'s first exposure to ``variant_key`` unless the unit already has an
+    exposure in the experiment (to any variant), in one statement: the check and the
+    insert are atomic on SQLite (one writer at a time), and the unique key makes a
+    concurrent repeat of the same answer a no-op on PostgreSQL. True when this call stored
+    it (the caller then answers ``variant_key``; otherwise it reads the stored variant).
+    ``bind``: a session or its connection. Does not commit."""
+    statement = _FIRST_EXPOSURE["postgresql" if _dialect_name(bind) == "postgresql" else "sqlite"]
+    parameters = {"experiment_id": experiment_id, "unit": unit_id, "variant": variant_key, "at": at}
+    return bind.execute(statement, parameters, execution_options=_ROWCOUNT).rowcount == 1
 
 
 #: JobState name of the newest event id already folded into ``experiment_exposures``.
@@ -1035,7 +1192,7 @@ def store_snapshot(
             table.c.computed_at <= statement.excluded.computed_at,
         ),
     )
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement, execution_options=_ROWCOUNT).rowcount == 1
 
 
 def request_analysis(session: Session, experiment_id: int, now: datetime) -> None:
@@ -1074,6 +1231,19 @@ def load_snapshot(session: Session, experiment_id: int) -> StoredAnalysis | None
     if data is None:
         computed_at = seconds = None
     return StoredAnalysis(experiment_id, data, computed_at, seconds, requested_at)
+
+
+def snapshot_state(
+    session: Session, experiment_id: int
+) -> tuple[datetime | None, datetime | None] | None:
+    """``(computed_at, requested_at)`` of the experiment's snapshot row without reading its
+    data (for polling), or ``None`` when there is no row."""
+    row = session.execute(
+        select(ExperimentSnapshot.computed_at, ExperimentSnapshot.requested_at).where(
+            ExperimentSnapshot.experiment_id == experiment_id
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 def refresh_snapshot(

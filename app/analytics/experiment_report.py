@@ -16,6 +16,13 @@ Which test decides (``engine``, ``sequential``):
   ``sequential`` the call uses the sequential interval instead (the Bayesian numbers are
   still shown; they are not protected against peeking).
 
+Multiple comparisons (frequentist only; Bayesian results have no p-values): the p-values of
+every (treatment, goal metric) pair form one family, adjusted with ``correction`` (Holm by
+default, or Benjamini–Hochberg: ``adjust_p_values``); guardrail pairs form a second family,
+adjusted with ``guardrail_correction`` (Benjamini–Hochberg by default). A comparison is
+then significant when its *adjusted* p-value is at most α; the interval shown is not
+adjusted. ``ExperimentReport.corrections`` says which method each family used and its size.
+
 A comparison's ``call`` is ``better`` / ``worse`` (significant, in the metric's good or bad
 direction), ``inconclusive`` or ``no data`` (too few units, undefined estimate). A guardrail
 metric is ``degraded`` when any treatment is ``worse``.
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from app.analytics.stats import (
@@ -37,6 +44,7 @@ from app.analytics.stats import (
     RatioStats,
     SrmResult,
     UndefinedEstimate,
+    adjust_p_values,
     bayesian_test,
     days_remaining,
     frequentist_test,
@@ -47,6 +55,8 @@ from app.analytics.stats import (
 from app.analytics.stats.types import MIN_UNITS
 
 CALLS = ("better", "worse", "inconclusive", "no data")
+#: ``build_report``'s ``correction`` values (``adjust_p_values`` methods).
+CORRECTIONS = ("holm", "bh")
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,9 @@ class ArmValue:
 
 @dataclass(frozen=True)
 class Comparison:
-    """One treatment against control on one metric (lift is relative)."""
+    """One treatment against control on one metric (lift is relative). For frequentist
+    reports ``adjusted_p_value`` is ``p_value`` adjusted across the comparison's family
+    (see the module docstring) and ``significant`` / ``call`` follow it."""
 
     variant: str
     control_value: float | None
@@ -111,6 +123,17 @@ class Comparison:
     significant: bool
     call: str
     reason: str | None = None
+    adjusted_p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """How the p-values of one family (``role``: ``goal`` or ``guardrail``) were adjusted:
+    ``method`` (``holm`` / ``bh``) over ``size`` comparisons with a p-value."""
+
+    role: str
+    method: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -158,6 +181,7 @@ class ExperimentReport:
     cumulative: dict[str, list[CumulativePoint]]
     power: PowerStatus | None
     health: str
+    corrections: tuple[Correction, ...] = ()
 
 
 def _stats(spec: MetricSpec, n: int, sums: Mapping[str, float]):
@@ -299,6 +323,51 @@ def _required(
         return None, f"Cannot size the test yet: {error}."
 
 
+def _adjust(
+    reports: list[MetricReport], methods: Mapping[str, str], alpha: float
+) -> tuple[list[MetricReport], tuple[Correction, ...]]:
+    """Adjust the p-values of each role's family (every treatment × metric of that role)
+    and base significance and the call on the adjusted values."""
+    adjusted: dict[tuple[int, int], tuple[float | None, bool]] = {}
+    corrections = []
+    for role, method in methods.items():
+        family = {
+            (m, c): comparison.p_value
+            for m, report in enumerate(reports)
+            if report.spec.role == role
+            for c, comparison in enumerate(report.comparisons)
+            if comparison.call != "no data"
+        }
+        if not family:
+            continue
+        for key, result in adjust_p_values(family, method=method, alpha=alpha).items():
+            adjusted[key] = (result.adjusted_p_value, result.significant)
+        size = sum(1 for p in family.values() if p is not None)
+        corrections.append(Correction(role, method, size))
+    out = []
+    for m, report in enumerate(reports):
+        comparisons = []
+        for c, comparison in enumerate(report.comparisons):
+            if (m, c) not in adjusted:
+                comparisons.append(comparison)
+                continue
+            p_adjusted, significant = adjusted[m, c]
+            good = (comparison.lift or 0) > 0
+            if not report.spec.higher_is_better:
+                good = (comparison.lift or 0) < 0
+            call = ("better" if good else "worse") if significant else "inconclusive"
+            comparisons.append(
+                replace(
+                    comparison,
+                    adjusted_p_value=_finite(p_adjusted),
+                    significant=significant,
+                    call=call,
+                )
+            )
+        out.append(replace(report, comparisons=comparisons))
+    return out, tuple(corrections)
+
+
 def health_level(srm: SrmResult, total_units: int, status: str) -> str:
     """The list badge: ``srm`` (alert), ``srm warning``, ``no data`` (running or stopped
     without exposures), ``draft`` or ``ok``."""
@@ -325,12 +394,20 @@ def build_report(
     status: str = "running",
     alpha: float = 0.05,
     mde: float = 0.05,
+    correction: str = "holm",
+    guardrail_correction: str = "bh",
 ) -> ExperimentReport:
     """The full results of one experiment (see the module docstring). ``variants`` must
-    contain exactly one control; cohorts of unknown variants are ignored."""
+    contain exactly one control; cohorts of unknown variants are ignored. ``days_running``
+    is the time the cohorts cover (start to when they were computed), for the traffic
+    rate behind days remaining. Raises ``ValueError`` for a control count other than one
+    or an unknown correction."""
     controls = [v for v in variants if v.is_control]
     if len(controls) != 1:
         raise ValueError("exactly one variant must be the control")
+    for method in (correction, guardrail_correction):
+        if method not in CORRECTIONS:
+            raise ValueError(f"correction must be one of {CORRECTIONS}, got {method!r}")
     control_key = controls[0].key
     known = {v.key for v in variants}
     rows = [row for row in cohorts if row.variant in known]
@@ -367,8 +444,20 @@ def build_report(
             )
             for key in treatments
         ]
-        degraded = spec.role == "guardrail" and any(c.call == "worse" for c in comparisons)
-        reports.append(MetricReport(spec, arms, comparisons, degraded))
+        reports.append(MetricReport(spec, arms, comparisons, False))
+    corrections: tuple[Correction, ...] = ()
+    if engine != "bayesian":
+        reports, corrections = _adjust(
+            reports, {"goal": correction, "guardrail": guardrail_correction}, alpha
+        )
+    reports = [
+        replace(
+            report,
+            degraded=report.spec.role == "guardrail"
+            and any(c.call == "worse" for c in report.comparisons),
+        )
+        for report in reports
+    ]
 
     cumulative: dict[str, list[CumulativePoint]] = {}
     days = sorted({row.day for row in rows})
@@ -408,4 +497,5 @@ def build_report(
         cumulative=cumulative,
         power=power,
         health=health_level(srm, sum(counts), status),
+        corrections=corrections,
     )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.jobs.forecasts import run_forecasts
-from data.experiments import fold_exposure_events
+from data.experiments import analyse_experiments, fold_exposure_events
 from data.writes import rollup_new_events
 
 #: The forecasts job runs nightly (an interval from scheduler start; ``flask jobs run
@@ -48,6 +48,10 @@ def _experiment_exposures(session: Session, _settings: JobSettings) -> int:
     return fold_exposure_events(session)
 
 
+def _experiment_analysis(session: Session, _settings: JobSettings) -> int:
+    return analyse_experiments(session)
+
+
 def _forecasts(session: Session, _settings: JobSettings) -> int:
     return run_forecasts(session)
 
@@ -67,6 +71,14 @@ JOBS: dict[str, JobSpec] = {
             _experiment_exposures,
             "Fold experiment_exposure events sent through ingest into experiment_exposures "
             "(the assignment API records its exposures directly).",
+            60,
+        ),
+        JobSpec(
+            "experiment_analysis",
+            _experiment_analysis,
+            "Store per-arm sums of running and recently stopped experiments "
+            "(experiment_snapshots) for the results pages: requested ones first, others when "
+            "their snapshot is 10 minutes old. Commits after each experiment.",
             60,
         ),
         JobSpec(

@@ -1,6 +1,8 @@
 """Admin: one experiment's results (``/admin/experiments/<key>``): SRM banner, power and
-days remaining, per-metric results with lifts, forest plot, cumulative lift, the lifecycle
-actions (with confirmation) and the settings form."""
+days remaining, per-metric results with lifts, forest plot, cumulative lift, when the
+stored analysis was computed with a "Recompute now" button (and a poll that runs only while
+a recomputation is pending), the lifecycle actions (with confirmation) and the settings
+form."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from components.feedback import loading
 from components.pages.admin_experiments import METRIC_OPTIONS
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+#: How often the page asks whether a pending recomputation has been stored.
+POLL_MS = 2000
 
 
 def layout(key: str = "", **_query: Any) -> Component:
@@ -56,6 +60,9 @@ def layout(key: str = "", **_query: Any) -> Component:
             dcc.Store(id=ids.ADMIN_EXP_VERSION, data=0),
             dcc.Store(id=ids.ADMIN_EXP_PENDING),
             dcc.ConfirmDialog(id=ids.ADMIN_EXP_CONFIRM),
+            dcc.Store(id=ids.ADMIN_EXP_SHOWN),
+            dcc.Store(id=ids.ADMIN_EXP_REFRESH, data=0),
+            dcc.Interval(id=ids.ADMIN_EXP_POLL, interval=POLL_MS, disabled=True),
             html.A(
                 [html.I(className="bi bi-arrow-left me-1"), "All experiments"],
                 href="/admin/experiments",
@@ -72,7 +79,26 @@ def layout(key: str = "", **_query: Any) -> Component:
             dbc.Card(
                 dbc.CardBody(
                     [
-                        html.H2("Results", className="h5 mb-3"),
+                        html.Div(
+                            [
+                                html.Div(
+                                    [
+                                        html.H2("Results", className="h5 mb-1"),
+                                        html.Div(id=ids.ADMIN_EXP_FRESHNESS),
+                                    ]
+                                ),
+                                dbc.Button(
+                                    [html.I(className="bi bi-arrow-repeat me-1"), "Recompute now"],
+                                    id=ids.ADMIN_EXP_RECOMPUTE,
+                                    color="secondary",
+                                    outline=True,
+                                    size="sm",
+                                    n_clicks=0,
+                                    disabled=True,
+                                ),
+                            ],
+                            className="d-flex justify-content-between align-items-start gap-3 mb-3",
+                        ),
                         loading(html.Div(id=ids.ADMIN_EXP_METRICS)),
                     ]
                 ),

@@ -1,6 +1,8 @@
 """Acceptance, in headless Chromium: an admin creates an experiment (fixing a validation
-error first), starts it, traffic arrives through the real HTTP APIs (assignment + ingest),
-and the results page shows the lift and a sample-ratio-mismatch alert for skewed traffic.
+error first), starts it (the header says days remaining are estimated after the first
+day), traffic arrives through the real HTTP APIs (assignment + ingest), and after "Recompute
+now" (the analysis job runs in the background and the page polls for the new snapshot) the
+results page shows the lift and a sample-ratio-mismatch alert for skewed traffic.
 
 Set ``LEGATO_SCREENSHOTS=1`` to refresh ``docs/screenshots/experiments-*.png``.
 """
@@ -114,9 +116,13 @@ def test_create_start_traffic_and_results(dash_duo, server) -> None:
     # (the shared filters' query string follows the path: ?range=28d&compare=previous)
     assert urlsplit(dash_duo.driver.current_url).path == "/admin/experiments/cover-test"
 
+    # The first visit analysed the (small, empty) experiment on demand and stored it.
+    dash_duo.wait_for_contains_text("#admin-exp-freshness", "Computed", timeout=15)
     click(dash_duo, "#admin-exp-start:not([disabled])")
     confirm(dash_duo)
     dash_duo.wait_for_contains_text("#admin-exp-action-message", "running", timeout=10)
+    dash_duo.wait_for_contains_text("#admin-exp-facts", "estimate after the first day", timeout=10)
+    assert "started just now" in dash_duo.find_element("#admin-exp-facts").text
 
     # Traffic: 300 readers through the assignment API, then conversions through ingest.
     assigned: dict[str, str] = {}
@@ -169,8 +175,12 @@ def test_create_start_traffic_and_results(dash_duo, server) -> None:
         assert fold_exposure_events(session) == 150
         session.commit()
 
+    # The page shows the stored snapshot (taken before the traffic) until it is recomputed.
     dash_duo.driver.get(f"{base}/admin/experiments/cover-test")
-    dash_duo.wait_for_contains_text("#admin-exp-srm-alert", "Sample ratio mismatch", timeout=15)
+    dash_duo.wait_for_contains_text("#admin-exp-srm", "No exposures yet", timeout=15)
+    click(dash_duo, "#admin-exp-recompute:not([disabled])")
+    dash_duo.wait_for_contains_text("#admin-exp-srm-alert", "Sample ratio mismatch", timeout=30)
+    dash_duo.wait_for_contains_text("#admin-exp-freshness", "Computed just now", timeout=10)
     table = dash_duo.wait_for_element("#admin-exp-metrics table", timeout=15)
     text = table.text
     assert "Unlock conversion" in text

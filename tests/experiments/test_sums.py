@@ -130,3 +130,29 @@ def test_ingest_exposure_events_are_folded_once(session: Session) -> None:
         )
     ).all()
     assert [tuple(r) for r in rows] == [("a2", "bright"), ("u1", "bright")]
+
+
+def test_a_unit_in_two_variants_is_excluded_even_with_events_in_one_window(
+    session: Session,
+) -> None:
+    experiment = create_experiment(session, form(), ACTOR)
+    start_experiment(session, experiment.key, ACTOR)
+    record_exposure(session, experiment.id, "both", "control", at(0, 8))
+    record_exposure(session, experiment.id, "both", "bright", at(5, 8))  # later, 2nd variant
+    record_exposure(session, experiment.id, "solo", "control", at(0, 9))
+    insert_events(
+        session,
+        [
+            # Only in the control exposure's window (before the bright exposure).
+            event(1, "chapter_unlock", at(1, 8), user="both", revenue_minor=99),
+            event(2, "chapter_unlock", at(1, 9), user="solo", revenue_minor=50),
+        ],
+    )
+    session.commit()
+    data = experiment_sums(session, experiment)
+    assert data.excluded_units == 1
+    assert data.per_variant == {"control": 1}
+    (cohort,) = data.cohorts
+    assert (cohort.variant, cohort.n, cohort.sums["revenue"]) == ("control", 1, 50)
+    assert data.first_exposure == at(0, 8)  # the span covers every exposure row
+    assert data.last_exposure == at(5, 8)
