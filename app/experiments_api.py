@@ -1,5 +1,5 @@
-"""The assignment API: ``GET /api/v1/experiments/<key>/assignment?user_id=…``, and the
-background launcher of the experiment analysis job.
+"""The assignment API: ``GET /api/v1/experiments/<key>/assignment?user_id=…``; and
+:func:`start_analysis`, which the experiments pages use to start the analysis job.
 
 Authenticated by write key, exactly like ingest (``Authorization: Bearer <key>`` or HTTP
 Basic with the key as user name; ``app.ingest.service.authenticate``), exempt from CSRF
@@ -34,15 +34,16 @@ lock only for those statements.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from app.analytics.assignment import assign
@@ -51,8 +52,8 @@ from app.ingest.errors import IngestError, unavailable
 from app.ingest.gate import GateTimeout, WriteGate
 from app.ingest.service import RETRY_AFTER_UNAVAILABLE, authenticate, database_errors
 from app.ingest.views import GATE_KEY
-from app.jobs.registry import JobSettings
-from app.jobs.runner import JobLocked, run_job
+from app.jobs.console import EXTENSION_KEY as JOB_CONSOLE_KEY
+from app.jobs.console import STARTED
 from data.db import utcnow
 from data.experiments import (
     KEY_PATTERN,
@@ -83,7 +84,7 @@ class TargetCache:
         self._lock = threading.Lock()
         self._max_entries = max_entries
 
-    def get(self, key: str, version: Any) -> AssignmentTarget | None:
+    def get(self, key: str, version: datetime) -> AssignmentTarget | None:
         """The cached target of ``key`` if it is at ``version``, else ``None``."""
         target = self._targets.get(key)
         return target if target is not None and target.version == version else None
@@ -296,64 +297,27 @@ def assignment_openapi() -> dict[str, Any]:
     }
 
 
-class AnalysisLauncher:
-    """Starts the ``experiment_analysis`` job in a daemon thread of this process and returns
-    at once (the results page's "Recompute now"; callers first record their request with
-    ``data.experiments.request_analysis``). The job's database lock keeps runs in several
-    processes apart: when another process holds it, that run (or the next scheduled one)
-    takes the request. A call while this process's run is under way makes it run once more
-    when it ends, so a request that arrived after the run's last look is not left waiting."""
-
-    def __init__(self, sessions: sessionmaker[Session], settings: JobSettings) -> None:
-        self._sessions = sessions
-        self._settings = settings
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._again = False
-
-    def __call__(self) -> bool:
-        """Start a run; True when a new thread started (False: one is running here)."""
-        with self._lock:
-            if self._thread is not None:
-                self._again = True
-                return False
-            self._thread = threading.Thread(
-                target=self._run, name="experiment-analysis", daemon=True
-            )
-            self._thread.start()
-            return True
-
-    def _run(self) -> None:
-        while True:
-            try:
-                run_job(self._sessions, ANALYSIS_JOB, trigger="admin", settings=self._settings)
-            except JobLocked:
-                logger.info("experiment analysis runs in another process; it takes the request")
-            except Exception:
-                logger.exception("experiment analysis could not run")
-            with self._lock:
-                if not self._again:
-                    self._thread = None
-                    return
-                self._again = False
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Wait for the current run to end (tests, shutdown)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+def start_analysis(app: Flask, requested_by: str) -> bool:
+    """Start the ``experiment_analysis`` job in the background through the app's job
+    console (``app.jobs.console``: a daemon thread running ``run_job``, whose database lock
+    keeps runs in several processes apart) and return at once; True when a run started. A
+    run already under way (here or in another process) takes the request the caller
+    recorded with ``data.experiments.request_analysis``; otherwise the scheduled job does
+    within a minute."""
+    console = app.extensions.get(JOB_CONSOLE_KEY)
+    if console is None:
+        return False
+    return console.start(ANALYSIS_JOB, requested_by=requested_by) == STARTED
 
 
 def init_experiments_api(app: Flask) -> None:
     """Register the assignment API on ``app``, exempt from CSRF (call after auth and
-    ingest: it uses ingest's write gate), with its experiment cache; and install the
-    :class:`AnalysisLauncher` the experiments pages use
+    ingest: it uses ingest's write gate), with its experiment cache; and install
+    :func:`start_analysis` for the experiments pages
     (``app.extensions[callbacks.admin_experiments.ANALYSIS_LAUNCHER]``)."""
     from callbacks.admin_experiments import ANALYSIS_LAUNCHER  # the slot the pages read
 
     app.extensions["csrf"].exempt(blueprint)
     app.register_blueprint(blueprint)
     app.extensions[TARGETS_KEY] = TargetCache()
-    app.extensions[ANALYSIS_LAUNCHER] = AnalysisLauncher(
-        get_database(app).sessions, JobSettings.from_config(app.config)
-    )
+    app.extensions[ANALYSIS_LAUNCHER] = functools.partial(start_analysis, app)

@@ -307,11 +307,11 @@ def perform_action(session: Session, viewer: Viewer, key: str, action: str) -> t
 # --------------------------------------------------------------------------- results
 
 #: ``app.server.extensions`` slot of the analysis launcher the app installs
-#: (``app.experiments_api.init_experiments_api``): a callable that starts the
+#: (``app.experiments_api.start_analysis``): ``launch(requested_by)`` starts the
 #: ``experiment_analysis`` job in the background and returns at once (True when it started
 #: a run). Without one, a requested recomputation waits for the scheduled job.
 ANALYSIS_LAUNCHER = "legato.experiments.analysis_launcher"
-Launcher = Callable[[], bool]
+Launcher = Callable[[str], bool]
 
 
 def metric_specs(experiment: Experiment) -> list[MetricSpec]:
@@ -387,7 +387,7 @@ def load_results(
     are then pending; a pending request is not made or launched again). Commits what it
     stores. Raises ``LookupError`` for an unknown key
     and ``AccessDenied`` for non-admins."""
-    _admin(viewer)
+    actor = _admin(viewer)
     experiment = get_experiment(session, key)
     if experiment is None:
         raise LookupError(f"There is no experiment '{key}'.")
@@ -403,7 +403,7 @@ def load_results(
             requested = True
         session.commit()
         if requested and launch is not None:
-            launch()
+            launch(actor.label)
         stored = load_snapshot(session, experiment.id)
     report = None
     if stored is not None and stored.data is not None and stored.computed_at is not None:
@@ -417,14 +417,14 @@ def request_recompute(
     """Ask for experiment ``key`` to be recomputed (commits the request) and start the
     analysis job in the background with ``launch``; returns at once. Raises
     ``LookupError`` / ``AccessDenied``."""
-    _admin(viewer)
+    actor = _admin(viewer)
     experiment = get_experiment(session, key)
     if experiment is None:
         raise LookupError(f"There is no experiment '{key}'.")
     request_analysis(session, experiment.id, now)
     session.commit()
     if launch is not None:
-        launch()
+        launch(actor.label)
 
 
 def shown_state(stored: StoredAnalysis | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from app.auth.api_keys import create_api_key
 from app.database import get_database
-from app.experiments_api import AnalysisLauncher
+from app.jobs.console import EXTENSION_KEY as JOB_CONSOLE_KEY
 from callbacks.admin_experiments import ANALYSIS_LAUNCHER
 from data.db import utcnow
 from data.experiments import (
@@ -29,7 +29,7 @@ from data.experiments import (
     stop_experiment,
     update_experiment,
 )
-from data.models import ExperimentExposure
+from data.models import ExperimentExposure, JobRun
 from tests.experiments.helpers import ACTOR, form
 
 URL = "/api/v1/experiments/cover-test/assignment"
@@ -117,16 +117,20 @@ def test_a_first_exposure_is_stored_only_for_units_without_one(session: Session)
 def test_the_installed_launcher_runs_the_analysis_job(apps) -> None:
     serving, _admin, headers = apps
     serving.test_client().get(f"{URL}?user_id=u1", headers=headers)
-    launcher = serving.extensions[ANALYSIS_LAUNCHER]
-    assert isinstance(launcher, AnalysisLauncher)
     with get_database(serving).session() as session:
         experiment_id = get_experiment(session, "cover-test").id
         request_analysis(session, experiment_id, utcnow())
         session.commit()
-    assert launcher() is True
-    launcher.wait(30)
+    assert serving.extensions[ANALYSIS_LAUNCHER]("Admin") is True
+    serving.extensions[JOB_CONSOLE_KEY].join(30)
     with get_database(serving).session() as session:
         stored = load_snapshot(session, experiment_id)
+        run = session.scalars(select(JobRun).where(JobRun.job_name == "experiment_analysis")).one()
     assert stored is not None
     assert stored.data.units == 1
     assert not stored.pending
+    assert (run.trigger, run.status, run.params) == (
+        "console",
+        "succeeded",
+        {"requested_by": "Admin"},
+    )

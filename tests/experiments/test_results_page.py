@@ -37,9 +37,11 @@ class Launcher:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.requested_by: list[str] = []
 
-    def __call__(self) -> bool:
+    def __call__(self, requested_by: str) -> bool:
         self.calls += 1
+        self.requested_by.append(requested_by)
         return True
 
 
@@ -116,7 +118,7 @@ def test_recompute_records_a_request_and_starts_the_job(session: Session) -> Non
     shown = page.shown_state(load_snapshot(session, experiment.id))
     launch = Launcher()
     page.request_recompute(session, ADMIN, "cover-test", NOW + timedelta(minutes=1), launch)
-    assert launch.calls == 1
+    assert launch.requested_by == ["Admin"]
     assert load_snapshot(session, experiment.id).requested_at == NOW + timedelta(minutes=1)
     assert page.analysis_moved(session, ADMIN, "cover-test", shown)  # now pending
     with pytest.raises(AccessDenied):
