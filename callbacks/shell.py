@@ -40,13 +40,14 @@ from callbacks.common import (
     today_utc,
 )
 from components import ids
-from components.pages import PAGES
-from components.shell import NavItem, nav_links, user_menu
+from components.pages import PAGES, page_for_path
+from components.shell import PERIOD_CONTROLS_SHOWN, NavItem, nav_links, user_menu
 from data.queries.filters import FilterError
 from data.queries.overview import writer_choices
 
 HIDDEN = {"display": "none"}
 SHOWN: dict[str, str] = {}
+PERIOD_SHOWN = PERIOD_CONTROLS_SHOWN
 #: Put the canonical filter query into the address bar without a reload, a page re-render
 #: (Dash's router listens to ``dcc.Location`` events, which ``replaceState`` does not send) or
 #: a new history entry: whenever ``update_filters`` computed it, and after a navigation to a
@@ -87,6 +88,24 @@ def nav_items_for(viewer: Viewer) -> list[NavItem]:
         for page in PAGES
         if page.in_nav and (viewer.is_admin or not page.admin_only)
     ]
+
+
+@dataclass(frozen=True)
+class FilterParts:
+    """Which parts of the filter bar a page shows: the admin writer picker, the period."""
+
+    writer: bool
+    period: bool
+
+
+def filter_parts(viewer: Viewer, path: str) -> FilterParts:
+    """The filter bar's parts for ``viewer`` on ``path``: the writer picker for admins on
+    pages that show one writer's data, the period controls on pages that read them;
+    neither on an unknown path (the not-found page)."""
+    page = page_for_path(path)
+    if page is None:
+        return FilterParts(writer=False, period=False)
+    return FilterParts(writer=viewer.is_admin and page.uses_writer, period=page.uses_period)
 
 
 def writer_picker_options(session: Session, viewer: Viewer) -> list[dict]:
@@ -174,6 +193,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         Output(ids.NAV, "children"),
         Output(ids.USER_MENU, "children"),
         Output(ids.WRITER_SELECT_WRAPPER, "style"),
+        Output(ids.PERIOD_CONTROLS, "style"),
         Output(ids.FILTER_BAR, "style"),
         Input(ids.URL, "pathname"),
     )
@@ -183,13 +203,18 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
             viewer = current_viewer()
             links: list[Component] = nav_links(nav_items_for(viewer), path)
         except AccessDenied:
-            return [], None, HIDDEN, HIDDEN
+            return [], None, HIDDEN, HIDDEN, HIDDEN
         except Exception:  # the shell must never take the page down
             logger.exception("shell callback failed")
-            return [], None, HIDDEN, SHOWN
-        on_admin_page = path.startswith("/admin")
-        picker_style = SHOWN if viewer.is_admin and not on_admin_page else HIDDEN
-        return links, user_menu(viewer.display_name, viewer.role), picker_style, SHOWN
+            return [], None, HIDDEN, PERIOD_SHOWN, SHOWN
+        parts = filter_parts(viewer, path)
+        return (
+            links,
+            user_menu(viewer.display_name, viewer.role),
+            SHOWN if parts.writer else HIDDEN,
+            PERIOD_SHOWN if parts.period else HIDDEN,
+            SHOWN if parts.writer or parts.period else HIDDEN,
+        )
 
     @app.callback(
         Output(ids.RANGE_PRESET, "value"),

@@ -21,6 +21,11 @@ RANGE_DATES = "shell-range-dates"
 RANGE_DATES_WRAPPER = "shell-range-dates-box"
 RANGE_LABEL = "shell-range-label"
 COMPARE_SELECT = "shell-compare"
+#: The period, custom-range, comparison and period-label controls (hidden on pages that
+#: ignore the period).
+PERIOD_CONTROLS = "shell-period-controls"
+#: The "Admin" menu of the navigation (admin pages).
+ADMIN_MENU = "shell-admin-menu"
 #: The filter bar's canonical URL query string (``callbacks.shell`` keeps the address bar on it).
 FILTER_QUERY = "shell-filter-query"
 

@@ -40,21 +40,49 @@ class NavItem:
     admin: bool = False
 
 
+def _is_active(item: NavItem, active_path: str) -> bool:
+    return active_path == item.href or (item.href != "/" and active_path.startswith(item.href))
+
+
+def _nav_label(item: NavItem) -> list[Component]:
+    return [html.I(className=f"bi {item.icon} me-1"), item.label]
+
+
 def nav_links(items: list[NavItem], active_path: str) -> list[Component]:
-    """Navigation links with the current page marked active."""
-    links = []
-    for item in items:
-        active = active_path == item.href or (
-            item.href != "/" and active_path.startswith(item.href)
+    """Navigation: a link per page for the writer pages, then the admin pages (if any)
+    under one "Admin" menu, with the current page (and the menu holding it) marked active."""
+    links: list[Component] = [
+        dbc.NavItem(
+            dbc.NavLink(
+                _nav_label(item),
+                href=item.href,
+                active=_is_active(item, active_path),
+                className="shell-nav-link",
+            )
         )
+        for item in items
+        if not item.admin
+    ]
+    admin_items = [item for item in items if item.admin]
+    if admin_items:
         links.append(
-            dbc.NavItem(
-                dbc.NavLink(
-                    [html.I(className=f"bi {item.icon} me-1"), item.label],
-                    href=item.href,
-                    active=active,
-                    className="shell-nav-link",
-                )
+            dbc.DropdownMenu(
+                [
+                    dbc.DropdownMenuItem(
+                        _nav_label(item),
+                        href=item.href,
+                        active=_is_active(item, active_path),
+                        className="shell-admin-item",
+                    )
+                    for item in admin_items
+                ],
+                label=[html.I(className="bi bi-shield-lock me-1"), "Admin"],
+                id=ids.ADMIN_MENU,
+                nav=True,
+                in_navbar=True,
+                align_end=False,
+                toggle_class_name="shell-nav-link"
+                + (" active" if any(_is_active(item, active_path) for item in admin_items) else ""),
             )
         )
     return links
@@ -89,91 +117,103 @@ def _labelled(label: str, control_id: str, control: Component) -> Component:
     )
 
 
+#: The period controls' wrapper: ``display: contents`` keeps its columns in the filter row.
+PERIOD_CONTROLS_SHOWN = {"display": "contents"}
+
+
+def _writer_picker_column() -> Component:
+    return dbc.Col(
+        _labelled(
+            "Writer",
+            ids.WRITER_SELECT,
+            dcc.Dropdown(
+                id=ids.WRITER_SELECT,
+                options=[],
+                clearable=False,
+                placeholder="Choose a writer",
+                className="shell-writer-dropdown",
+            ),
+        ),
+        id=ids.WRITER_SELECT_WRAPPER,
+        xs=12,
+        md="auto",
+        style={"display": "none"},
+    )
+
+
+def _select(
+    control_id: str, choices: tuple[tuple[str, str], ...], value: str, css: str
+) -> Component:
+    return dbc.Select(
+        id=control_id,
+        options=[{"label": label, "value": key} for key, label in choices],
+        value=value,
+        className=css,
+    )
+
+
+def _period_columns() -> list[Component]:
+    return [
+        dbc.Col(
+            _labelled(
+                "Period",
+                ids.RANGE_PRESET,
+                _select(ids.RANGE_PRESET, RANGE_PRESETS, DEFAULT_PRESET, "shell-range-select"),
+            ),
+            xs=12,
+            sm="auto",
+        ),
+        dbc.Col(
+            dcc.DatePickerRange(
+                id=ids.RANGE_DATES,
+                display_format="MMM D, YYYY",
+                minimum_nights=0,
+                start_date_placeholder_text="Start date",
+                end_date_placeholder_text="End date",
+                updatemode="bothdates",
+            ),
+            id=ids.RANGE_DATES_WRAPPER,
+            xs=12,
+            sm="auto",
+            style={"display": "none"},
+        ),
+        dbc.Col(
+            _labelled(
+                "Compare with",
+                ids.COMPARE_SELECT,
+                _select(
+                    ids.COMPARE_SELECT, COMPARE_CHOICES, DEFAULT_COMPARE, "shell-compare-select"
+                ),
+            ),
+            xs=12,
+            sm="auto",
+        ),
+        dbc.Col(
+            html.Span(
+                id=ids.RANGE_LABEL, className="text-secondary small", **{"aria-live": "polite"}
+            ),
+            xs=12,
+            xl=True,
+            className="text-xl-end",
+        ),
+    ]
+
+
 def filter_bar() -> Component:
-    """The shared filters: the writer being viewed (admins), the period (presets or a
-    custom range) and the comparison period. ``callbacks.shell`` keeps them in the URL
-    query string (``?range=28d&compare=previous&writer=2``), so the controls carry no
-    browser-side persistence of their own."""
+    """The shared filters: the writer being viewed (admins, on writer pages), the period
+    (presets or a custom range) and the comparison period (on pages that use them).
+    ``callbacks.shell`` keeps them in the URL query string
+    (``?range=28d&compare=previous&writer=2``), so the controls carry no browser-side
+    persistence of their own, and shows each part only where the page uses it."""
     return html.Div(
         dbc.Container(
             [
                 dcc.Store(id=ids.FILTER_QUERY),
                 dbc.Row(
                     [
-                        dbc.Col(
-                            _labelled(
-                                "Writer",
-                                ids.WRITER_SELECT,
-                                dcc.Dropdown(
-                                    id=ids.WRITER_SELECT,
-                                    options=[],
-                                    clearable=False,
-                                    placeholder="Choose a writer",
-                                    className="shell-writer-dropdown",
-                                ),
-                            ),
-                            id=ids.WRITER_SELECT_WRAPPER,
-                            xs=12,
-                            md="auto",
-                            style={"display": "none"},
-                        ),
-                        dbc.Col(
-                            _labelled(
-                                "Period",
-                                ids.RANGE_PRESET,
-                                dbc.Select(
-                                    id=ids.RANGE_PRESET,
-                                    options=[
-                                        {"label": label, "value": key}
-                                        for key, label in RANGE_PRESETS
-                                    ],
-                                    value=DEFAULT_PRESET,
-                                    className="shell-range-select",
-                                ),
-                            ),
-                            xs=12,
-                            sm="auto",
-                        ),
-                        dbc.Col(
-                            dcc.DatePickerRange(
-                                id=ids.RANGE_DATES,
-                                display_format="MMM D, YYYY",
-                                minimum_nights=0,
-                                start_date_placeholder_text="Start date",
-                                end_date_placeholder_text="End date",
-                                updatemode="bothdates",
-                            ),
-                            id=ids.RANGE_DATES_WRAPPER,
-                            xs=12,
-                            sm="auto",
-                            style={"display": "none"},
-                        ),
-                        dbc.Col(
-                            _labelled(
-                                "Compare with",
-                                ids.COMPARE_SELECT,
-                                dbc.Select(
-                                    id=ids.COMPARE_SELECT,
-                                    options=[
-                                        {"label": label, "value": key}
-                                        for key, label in COMPARE_CHOICES
-                                    ],
-                                    value=DEFAULT_COMPARE,
-                                    className="shell-compare-select",
-                                ),
-                            ),
-                            xs=12,
-                            sm="auto",
-                        ),
-                        dbc.Col(
-                            html.Span(
-                                id=ids.RANGE_LABEL,
-                                className="text-secondary small",
-                                **{"aria-live": "polite"},
-                            ),
-                            xs=12,
-                            xl=True,
-                            className="text-xl-end",
+                        _writer_picker_column(),
+                        html.Div(
+                            _period_columns(), id=ids.PERIOD_CONTROLS, style=PERIOD_CONTROLS_SHOWN
                         ),
                     ],
                     className="g-2 align-items-center",

@@ -15,7 +15,7 @@ from flask import Flask
 
 from app.database import get_database
 from app.jobs.registry import JOBS, JobSettings
-from app.jobs.runner import JobLocked, run_job
+from app.jobs.runner import JobLocked, reap_abandoned_jobs, run_job
 
 logger = logging.getLogger("legato.jobs")
 EXTENSION_KEY = "legato.scheduler"
@@ -34,6 +34,10 @@ def _scheduled_run(app: Flask, job_name: str) -> None:
 
 
 def _add_jobs(app: Flask, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
+    with get_database(app).sessions() as session:
+        interrupted = reap_abandoned_jobs(session)
+    if interrupted:
+        logger.warning("runs interrupted by a stopped process: %s", ", ".join(interrupted))
     for spec in JOBS.values():
         scheduler.add_job(
             _scheduled_run,

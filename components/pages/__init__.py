@@ -9,6 +9,7 @@ admin-only (enforced by the request guard).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,10 +46,27 @@ class PageSpec:
     #: Dash ``path_template`` (e.g. ``/admin/experiments/<key>``): variables reach the layout
     #: as keyword arguments. ``path`` must then share the template's fixed prefix.
     path_template: str | None = None
+    #: Whether the page reads the shared period and comparison controls (the filter bar
+    #: hides them on pages that would ignore them).
+    uses_period: bool = True
 
     @property
     def admin_only(self) -> bool:
         return self.path.startswith("/admin")
+
+    @property
+    def uses_writer(self) -> bool:
+        """Whether the page shows one writer's data (admins then get the writer picker)."""
+        return not self.admin_only
+
+    def matches(self, path: str) -> bool:
+        """Whether ``path`` opens this page (its path, or its ``path_template`` filled in)."""
+        if path == self.path:
+            return True
+        if self.path_template is None:
+            return False
+        pattern = re.sub(r"<[^>]+>", "[^/]+", re.escape(self.path_template))
+        return re.fullmatch(pattern, path) is not None
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -76,6 +94,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Real-time",
         "bi-activity",
         admin_realtime.layout,
+        uses_period=False,
     ),
     PageSpec(
         "legato.admin.experiments",
@@ -83,6 +102,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Experiments",
         "bi-clipboard-data",
         admin_experiments.layout,
+        uses_period=False,
     ),
     PageSpec(
         "legato.admin.experiment",
@@ -92,10 +112,23 @@ PAGES: tuple[PageSpec, ...] = (
         admin_experiment.layout,
         in_nav=False,
         path_template="/admin/experiments/<key>",
+        uses_period=False,
     ),
-    PageSpec("legato.admin.access", "/admin/access", "Keys & users", "bi-key", admin_access.layout),
     PageSpec(
-        "legato.admin.jobs", "/admin/jobs", "Jobs", "bi-gear-wide-connected", admin_jobs.layout
+        "legato.admin.access",
+        "/admin/access",
+        "Keys & users",
+        "bi-key",
+        admin_access.layout,
+        uses_period=False,
+    ),
+    PageSpec(
+        "legato.admin.jobs",
+        "/admin/jobs",
+        "Jobs",
+        "bi-gear-wide-connected",
+        admin_jobs.layout,
+        uses_period=False,
     ),
     # Dash's router shows the page whose module ends in "not_found_404" for unknown paths.
     PageSpec(
@@ -105,5 +138,11 @@ PAGES: tuple[PageSpec, ...] = (
         "bi-signpost",
         not_found.layout,
         in_nav=False,
+        uses_period=False,
     ),
 )
+
+
+def page_for_path(path: str) -> PageSpec | None:
+    """The page that ``path`` opens (``None``: Dash shows the not-found page)."""
+    return next((page for page in PAGES if page.matches(path)), None)

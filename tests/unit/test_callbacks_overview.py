@@ -10,7 +10,8 @@ import pytest
 from callbacks.admin_platform import build_platform
 from callbacks.common import AccessDenied, Viewer, resolve_period, resolve_scope
 from callbacks.overview import build_overview, hiatus_bands
-from callbacks.shell import nav_items_for, period_label, writer_picker
+from callbacks.shell import filter_parts, nav_items_for, period_label, writer_picker
+from components.shell import nav_links
 from components.ids import kpi_value_id
 from data.queries.filters import FilterError, Period, Scope
 from tests.factories import build_small_platform
@@ -129,6 +130,46 @@ def test_navigation_depends_on_role(platform) -> None:
     assert value == 2
     assert [o["value"] for o in options] == [0, 1, 2]
     assert writer_picker(platform, ADMIN, 77)[1] == 0
+
+
+def _tree(components) -> str:
+    return json.dumps(
+        [component.to_plotly_json() for component in components],
+        default=lambda o: o.to_plotly_json(),
+    )
+
+
+def test_admin_pages_are_grouped_under_one_menu() -> None:
+    writer_links = nav_links(nav_items_for(WRITER), "/stories")
+    admin_links = nav_links(nav_items_for(ADMIN), "/admin/jobs")
+    assert "Admin" not in _tree(writer_links) and "/admin/" not in _tree(writer_links)
+    # One more top-level entry than the writer pages: the "Admin" menu holding them all.
+    assert len(admin_links) == len(writer_links) + 1
+    menu = admin_links[-1].to_plotly_json()["props"]
+    assert menu["id"] == "shell-admin-menu"
+    hrefs = [item.href for item in menu["children"]]
+    assert hrefs == [item.href for item in nav_items_for(ADMIN) if item.admin]
+    assert [item.active for item in menu["children"]].count(True) == 1  # Jobs
+    assert "active" in menu["toggle_class_name"]  # the menu holding the current page
+    plain = nav_links(nav_items_for(ADMIN), "/stories")[-1].to_plotly_json()["props"]
+    assert "active" not in plain["toggle_class_name"]
+
+
+@pytest.mark.parametrize(
+    ("viewer", "path", "writer", "period"),
+    [
+        (WRITER, "/", False, True),
+        (ADMIN, "/", True, True),
+        (ADMIN, "/stories/12", True, True),
+        (ADMIN, "/admin/platform", False, True),  # the platform page reads the period
+        (ADMIN, "/admin/jobs", False, False),
+        (ADMIN, "/admin/experiments/checkout-copy", False, False),
+        (ADMIN, "/no/such/page", False, False),
+    ],
+)
+def test_filter_bar_shows_only_what_the_page_uses(viewer, path, writer, period) -> None:
+    parts = filter_parts(viewer, path)
+    assert (parts.writer, parts.period) == (writer, period)
 
 
 def test_platform_page_is_admin_only(platform) -> None:
