@@ -11,9 +11,9 @@ read-only field that "I've stored it" empties; it is never kept in a store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
@@ -48,6 +48,7 @@ from data.queries.admin import accounts, api_keys, audit_entries
 from data.queries.overview import writer_choices, writer_name
 
 #: Form fields (``components.ids.access_form_id`` suffixes) whose values each form submits.
+T = TypeVar("T")
 KEY_FIELDS = ("name", "kind", "source", "writer")
 USER_FIELDS = ("email", "display_name", "role", "writer", "password")
 RESET_FIELDS = ("password",)
@@ -270,6 +271,39 @@ def _clicked() -> bool:
     return bool(ctx.triggered_id) and bool(ctx.triggered and ctx.triggered[0].get("value"))
 
 
+ADMINS_ONLY = "Administrators only."
+
+
+def _failed(message: str) -> tuple[bool, str]:
+    return False, message
+
+
+def _form_failed(message: str) -> FormOutcome:
+    return FormOutcome({}, message, False)
+
+
+def attempt(
+    sessions: sessionmaker[Session],
+    action: Callable[[Session, Viewer], T],
+    *,
+    what: str,
+    refused: Callable[[str], T],
+) -> T:
+    """Run ``action`` for the signed-in account in a new session and return its result.
+    Not signed in as an admin: ``refused("Administrators only.")``; any other error is
+    logged with its traceback and becomes ``refused("We couldn't <what>. Please try
+    again.")`` (the browser never sees a traceback)."""
+    try:
+        viewer = current_viewer()
+        with sessions() as session:
+            return action(session, viewer)
+    except AccessDenied:
+        return refused(ADMINS_ONLY)
+    except Exception:
+        logger.exception("could not %s", what)
+        return refused(f"We couldn't {what}. Please try again.")
+
+
 def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     """Wire the Keys and users page's callbacks onto ``app``."""
 
@@ -339,15 +373,13 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         if not n_clicks:
             raise PreventUpdate
         *values, version = args
-        try:
-            viewer = current_viewer()
-            with sessions() as session:
-                outcome = submit_key(session, viewer, dict(zip(KEY_FIELDS, values, strict=True)))
-        except AccessDenied:
-            outcome = FormOutcome({}, "Administrators only.", False)
-        except Exception:
-            logger.exception("API key create failed")
-            outcome = FormOutcome({}, "We couldn't create the key. Please try again.", False)
+        fields = dict(zip(KEY_FIELDS, values, strict=True))
+        outcome = attempt(
+            sessions,
+            lambda session, viewer: submit_key(session, viewer, fields),
+            what="create the key",
+            refused=_form_failed,
+        )
         if not outcome.ok:
             return [*feedback_outputs("key", outcome), *(no_update,) * 6]
         return [
@@ -399,15 +431,12 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     def confirm_revoke(submitted: int | None, key_id: object, version: int | None):
         if not submitted or key_id is None:
             raise PreventUpdate
-        try:
-            viewer = current_viewer()
-            with sessions() as session:
-                ok, message = revoke(session, viewer, key_id)
-        except AccessDenied:
-            ok, message = False, "Administrators only."
-        except Exception:
-            logger.exception("API key revoke failed")
-            ok, message = False, "We couldn't revoke the key. Please try again."
+        ok, message = attempt(
+            sessions,
+            lambda session, viewer: revoke(session, viewer, key_id),
+            what="revoke the key",
+            refused=_failed,
+        )
         return _alert(ok, message), (version or 0) + 1
 
     @app.callback(
@@ -423,15 +452,13 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         if not n_clicks:
             raise PreventUpdate
         *values, version = args
-        try:
-            viewer = current_viewer()
-            with sessions() as session:
-                outcome = submit_user(session, viewer, dict(zip(USER_FIELDS, values, strict=True)))
-        except AccessDenied:
-            outcome = FormOutcome({}, "Administrators only.", False)
-        except Exception:
-            logger.exception("account create failed")
-            outcome = FormOutcome({}, "We couldn't create the account. Please try again.", False)
+        fields = dict(zip(USER_FIELDS, values, strict=True))
+        outcome = attempt(
+            sessions,
+            lambda session, viewer: submit_user(session, viewer, fields),
+            what="create the account",
+            refused=_form_failed,
+        )
         return [
             *feedback_outputs("user", outcome),
             "" if outcome.ok else no_update,
@@ -458,15 +485,12 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
                 "in until an admin enables it again."
             )
             return message, True, user_id, no_update, no_update
-        try:
-            viewer = current_viewer()
-            with sessions() as session:
-                ok, text = set_active(session, viewer, user_id, True)
-        except AccessDenied:
-            ok, text = False, "Administrators only."
-        except Exception:
-            logger.exception("account enable failed")
-            ok, text = False, "We couldn't enable the account. Please try again."
+        ok, text = attempt(
+            sessions,
+            lambda session, viewer: set_active(session, viewer, user_id, True),
+            what="enable the account",
+            refused=_failed,
+        )
         return no_update, False, no_update, _alert(ok, text), (version or 0) + 1
 
     @app.callback(
@@ -480,15 +504,12 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     def confirm_disable(submitted: int | None, user_id: object, version: int | None):
         if not submitted or user_id is None:
             raise PreventUpdate
-        try:
-            viewer = current_viewer()
-            with sessions() as session:
-                ok, message = set_active(session, viewer, user_id, False)
-        except AccessDenied:
-            ok, message = False, "Administrators only."
-        except Exception:
-            logger.exception("account disable failed")
-            ok, message = False, "We couldn't disable the account. Please try again."
+        ok, message = attempt(
+            sessions,
+            lambda session, viewer: set_active(session, viewer, user_id, False),
+            what="disable the account",
+            refused=_failed,
+        )
         return _alert(ok, message), (version or 0) + 1
 
     @app.callback(
@@ -536,15 +557,12 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     ):
         if not n_clicks or user_id is None:
             raise PreventUpdate
-        try:
-            viewer = current_viewer()
-            with sessions() as session:
-                outcome = submit_reset(session, viewer, user_id, {"password": password})
-        except AccessDenied:
-            outcome = FormOutcome({}, "Administrators only.", False)
-        except Exception:
-            logger.exception("password reset failed")
-            outcome = FormOutcome({}, "We couldn't set the password. Please try again.", False)
+        outcome = attempt(
+            sessions,
+            lambda session, viewer: submit_reset(session, viewer, user_id, {"password": password}),
+            what="set the password",
+            refused=_form_failed,
+        )
         fields = feedback_outputs("reset", outcome)[:-1]
         if not outcome.ok:
             if not outcome.field_messages:

@@ -37,6 +37,16 @@ def _field(form: str, name: str, label: str, control: Component, help_text: str 
     return html.Div(children, className="mb-3")
 
 
+def _input_field(
+    form: str, name: str, label: str, *, help_text: str = "", **input_props: Any
+) -> Component:
+    """A text-like field of ``form``: its label, a ``dbc.Input`` with ``input_props``, its
+    feedback and help."""
+    return _field(
+        form, name, label, dbc.Input(id=ids.access_form_id(form, name), **input_props), help_text
+    )
+
+
 # --------------------------------------------------------------------------- API keys
 
 
@@ -133,12 +143,12 @@ def key_form() -> Component:
     form = "key"
     return html.Div(
         [
-            _field(
+            _input_field(
                 form,
                 "name",
                 "Name",
-                dbc.Input(id=ids.access_form_id(form, "name"), placeholder="e.g. iOS app"),
-                "What uses the key, so you know what breaks when you revoke it.",
+                help_text="What uses the key, so you know what breaks when you revoke it.",
+                placeholder="e.g. iOS app",
             ),
             _field(
                 form,
@@ -154,12 +164,12 @@ def key_form() -> Component:
                 ),
             ),
             html.Div(
-                _field(
+                _input_field(
                     form,
                     "source",
                     "Source",
-                    dbc.Input(id=ids.access_form_id(form, "source"), placeholder="e.g. ios"),
-                    "Names the client's events (their de-duplication namespace).",
+                    help_text="Names the client's events (their de-duplication namespace).",
+                    placeholder="e.g. ios",
                 ),
                 id=ids.ADMIN_ACCESS_SOURCE_WRAPPER,
             ),
@@ -330,22 +340,8 @@ def user_form() -> Component:
     form = "user"
     return html.Div(
         [
-            _field(
-                form,
-                "email",
-                "Email",
-                dbc.Input(
-                    id=ids.access_form_id(form, "email"),
-                    type="email",
-                    placeholder="name@example.com",
-                ),
-            ),
-            _field(
-                form,
-                "display_name",
-                "Display name",
-                dbc.Input(id=ids.access_form_id(form, "display_name"), placeholder="Optional"),
-            ),
+            _input_field(form, "email", "Email", type="email", placeholder="name@example.com"),
+            _input_field(form, "display_name", "Display name", placeholder="Optional"),
             _field(
                 form,
                 "role",
@@ -372,16 +368,13 @@ def user_form() -> Component:
                 ),
                 id=ids.ADMIN_ACCESS_USER_WRITER_WRAPPER,
             ),
-            _field(
+            _input_field(
                 form,
                 "password",
                 "Password",
-                dbc.Input(
-                    id=ids.access_form_id(form, "password"),
-                    type="password",
-                    autocomplete="new-password",
-                ),
-                "At least 10 characters. Share it with the person privately.",
+                help_text="At least 10 characters. Share it with the person privately.",
+                type="password",
+                autocomplete="new-password",
             ),
             dbc.Button(
                 [html.I(className="bi bi-person-plus me-2"), "Create account"],
@@ -406,16 +399,13 @@ def reset_modal() -> Component:
                         "new password from then on.",
                         className="small text-secondary",
                     ),
-                    _field(
+                    _input_field(
                         form,
                         "password",
                         "New password",
-                        dbc.Input(
-                            id=ids.access_form_id(form, "password"),
-                            type="password",
-                            autocomplete="new-password",
-                        ),
-                        "At least 10 characters.",
+                        help_text="At least 10 characters.",
+                        type="password",
+                        autocomplete="new-password",
                     ),
                 ]
             ),
