@@ -33,6 +33,7 @@ import orjson
 from app.ingest import segment
 from app.ingest.body import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_NESTING, describe_bytes
 from app.ingest.errors import FieldError, IngestError
+from data.currency import CURRENCY_DECIMALS
 from data.models import ACQUISITION_SOURCES, AGE_BANDS, DEVICES, EventType
 
 #: Column order of every row handed to ``data.writes.insert_events`` (uniform rows).
@@ -62,32 +63,6 @@ MAX_ID = 2**31 - 1
 MAX_TEXT = 128
 MAX_READ_SECONDS = 86_400
 MAX_REVENUE_MINOR = 10**13
-#: ISO 4217 currencies whose minor unit is not 1/100 (all others have two decimals).
-CURRENCY_DECIMALS: dict[str, int] = {
-    **dict.fromkeys(
-        [
-            "BIF",
-            "CLP",
-            "DJF",
-            "GNF",
-            "ISK",
-            "JPY",
-            "KMF",
-            "KRW",
-            "PYG",
-            "RWF",
-            "UGX",
-            "UYI",
-            "VND",
-            "VUV",
-            "XAF",
-            "XOF",
-            "XPF",
-        ],
-        0,
-    ),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-}
 CANONICAL_TYPES = frozenset(t.value for t in EventType if t is not EventType.CUSTOM)
 ENGAGEMENT_ACTIONS = (
     EventType.STORY_VIEW,
