@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Dash, Output, no_update
+from dash import Dash, Output, html, no_update
 from dash.development.base_component import Component
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -215,7 +215,32 @@ def forecast_view(
         text += f" Typical error ±{forecast.typical_error_pct}%."
     if forecast.history_end is not None:
         text += f" Based on your revenue up to {forecast.history_end:%b %-d, %Y}."
-    return forecast_message(text), figure
+    outlook = month_end_outlook(forecast, currency)
+    return forecast_message(text) + ([html.Br(), outlook] if outlook else []), figure
+
+
+def month_end_outlook(forecast: StoredForecast, currency: str) -> str | None:
+    """The month-end P10–P90 range in words ("By Jun 30 this month's revenue will most
+    likely be $1,234 (80% range $1,100 – $1,390); $900 so far."), or ``None`` when the
+    stored forecast has no month range (projections, or the month ends before the first
+    forecast day)."""
+    if forecast.month_end is None or None in (
+        forecast.month_p10,
+        forecast.month_p50,
+        forecast.month_p90,
+    ):
+        return None
+    so_far = (
+        f"; {format_money(forecast.month_to_date, currency)} so far"
+        if forecast.month_to_date is not None
+        else ""
+    )
+    return (
+        f"By {forecast.month_end:%b %-d} this month's revenue will most likely be "
+        f"{format_money(forecast.month_p50, currency)} (80% range "
+        f"{format_money(forecast.month_p10, currency)} – "
+        f"{format_money(forecast.month_p90, currency)}){so_far}."
+    )
 
 
 def build_revenue(

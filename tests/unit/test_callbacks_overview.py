@@ -11,8 +11,8 @@ from callbacks.admin_platform import build_platform
 from callbacks.common import AccessDenied, Viewer, resolve_period, resolve_scope
 from callbacks.overview import build_overview, hiatus_bands
 from callbacks.shell import filter_parts, nav_items_for, period_label, writer_picker
-from components.shell import nav_links
 from components.ids import kpi_value_id
+from components.shell import nav_links
 from data.queries.filters import FilterError, Period, Scope
 from tests.factories import build_small_platform
 
@@ -142,7 +142,8 @@ def _tree(components) -> str:
 def test_admin_pages_are_grouped_under_one_menu() -> None:
     writer_links = nav_links(nav_items_for(WRITER), "/stories")
     admin_links = nav_links(nav_items_for(ADMIN), "/admin/jobs")
-    assert "Admin" not in _tree(writer_links) and "/admin/" not in _tree(writer_links)
+    assert "Admin" not in _tree(writer_links)
+    assert "/admin/" not in _tree(writer_links)
     # One more top-level entry than the writer pages: the "Admin" menu holding them all.
     assert len(admin_links) == len(writer_links) + 1
     menu = admin_links[-1].to_plotly_json()["props"]

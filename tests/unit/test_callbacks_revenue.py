@@ -134,6 +134,11 @@ def _store_forecast(session, writer_id: int, model: str = "seasonal_naive") -> N
                 history_end=TODAY,
                 note="Same weekday last week: too little history for Prophet.",
                 wape=0.25,
+                month_end=TODAY + timedelta(days=10),
+                month_to_date=90_000.0,
+                month_p10=110_000.0,
+                month_p50=123_400.0,
+                month_p90=139_000.0,
                 points=points if model != "none" else (),
             )
         ],
@@ -157,6 +162,11 @@ def test_stored_forecast_is_drawn_with_its_bands(platform) -> None:
     note = json.dumps(view.forecast_note, default=lambda o: o.to_plotly_json(), ensure_ascii=False)
     assert "too little history" in note
     assert "Typical error ±25%" in note
+    month_end = f"{TODAY + timedelta(days=10):%b %-d}"
+    assert (
+        f"By {month_end} this month's revenue will most likely be $1,234.00 "
+        "(80% range $1,100.00 – $1,390.00); $900.00 so far."
+    ) in note
     # Another writer's forecast is never shown to writer 1; Bram has none.
     bram = build_revenue(platform, ADMIN, 2, "7d", None, None, "previous", today=TODAY)
     assert bram.forecast is None
