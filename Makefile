@@ -1,7 +1,8 @@
 # Legato Analytics — developer and CI entry points (GNU make).
 #
 #   make run      install, migrate, seed the demo platform once, serve http://127.0.0.1:8050
-#   make test     install dev tools (+ Chromium, chromedriver, PostgreSQL when root), lint, pytest
+#   make test     install dev tools (+ Chromium, chromedriver, PostgreSQL, Redis when root), lint,
+#                 pytest
 #   make lint     ruff check, ruff format --check, import-linter contracts
 #   make format   ruff format + ruff check --fix
 #   make bench    run every bench/*.py
@@ -25,8 +26,10 @@ DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 PORT ?= 8050
 
-# Debian packages the tests use: headless browser tests and the throwaway PostgreSQL server.
-TEST_SYSTEM_PACKAGES := chromium chromium-driver postgresql
+# Debian packages the tests use: headless browser tests, the throwaway PostgreSQL server and
+# the throwaway Redis server (the Celery broker of the scale-out tests). system-deps checks
+# each by the command it provides; keep the two lists in step.
+TEST_SYSTEM_PACKAGES := chromium chromium-driver postgresql redis-server
 
 .PHONY: help venv install install-dev system-deps run test lint format bench clean distclean
 
@@ -58,11 +61,12 @@ install-dev: $(DEV_STAMP) ## install runtime + test/lint requirements into .venv
 # Installs what the tests need from Debian when missing and running as root; otherwise says
 # what is missing and carries on (the tests that need it are then skipped). Recommended
 # packages are kept: Chromium's (fonts, Mesa) are part of the setup the browser tests ran on.
-system-deps: ## install Chromium, chromedriver and PostgreSQL when missing (root only)
+system-deps: ## install Chromium, chromedriver, PostgreSQL and Redis when missing (root only)
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing test system packages:$$missing"; \
@@ -72,7 +76,7 @@ system-deps: ## install Chromium, chromedriver and PostgreSQL when missing (root
 	else \
 		echo "NOTE: missing system packages:$$missing"; \
 		echo "      install them with: sudo apt-get install$$missing"; \
-		echo "      (browser / PostgreSQL tests will be skipped until then)"; \
+		echo "      (browser / PostgreSQL / Celery tests will be skipped until then)"; \
 	fi
 
 # ------------------------------------------------------------------------------ run
@@ -93,13 +97,14 @@ format: install-dev ## apply ruff formatting and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# LEGATO_REQUIRE_* make the PostgreSQL and browser tests fail, not skip, when their software
-# is installed but does not work; they default to 0 only where the software is missing.
+# LEGATO_REQUIRE_* make the PostgreSQL, browser and Redis (Celery) tests fail, not skip, when
+# their software is installed but does not work; they default to 0 only where it is missing.
 test: install-dev system-deps lint ## lint, then the whole test suite on SQLite and PostgreSQL
 	@require_pg=$${LEGATO_REQUIRE_POSTGRES:-$$(compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null && echo 1 || echo 0)}; \
 	require_browser=$${LEGATO_REQUIRE_BROWSER:-$$(command -v chromium >/dev/null && command -v chromedriver >/dev/null && echo 1 || echo 0)}; \
-	echo "LEGATO_REQUIRE_POSTGRES=$$require_pg LEGATO_REQUIRE_BROWSER=$$require_browser $(BIN)/pytest $(PYTEST_ARGS)"; \
-	LEGATO_REQUIRE_POSTGRES=$$require_pg LEGATO_REQUIRE_BROWSER=$$require_browser $(BIN)/pytest $(PYTEST_ARGS)
+	require_redis=$${LEGATO_REQUIRE_REDIS:-$$(command -v redis-server >/dev/null && echo 1 || echo 0)}; \
+	echo "LEGATO_REQUIRE_POSTGRES=$$require_pg LEGATO_REQUIRE_BROWSER=$$require_browser LEGATO_REQUIRE_REDIS=$$require_redis $(BIN)/pytest $(PYTEST_ARGS)"; \
+	LEGATO_REQUIRE_POSTGRES=$$require_pg LEGATO_REQUIRE_BROWSER=$$require_browser LEGATO_REQUIRE_REDIS=$$require_redis $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install-dev ## run every bench/*.py script
 	@shopt -s nullglob; scripts=(bench/*.py); \

@@ -2,8 +2,11 @@
 
 ``create_app(config=None)`` builds the Flask server with the database, authentication,
 the dashboards (Dash, mounted at ``/``), the CLI commands and, when configured, the
-in-process job scheduler. ``config`` overrides settings read from the environment (see
-``app.config.load_config``); tests pass their own database URL and instance path.
+in-process job scheduler (``JOBS_IN_PROCESS``) or the Celery app that sends jobs and Dash
+background callbacks to workers (``CELERY_BROKER_URL``, which wins: with a broker the web
+process never starts the in-process scheduler). ``config`` overrides settings read from
+the environment (see ``app.config.load_config``); tests pass their own database URL and
+instance path.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import text
 
 from app.api_document import init_api_document
 from app.auth import init_auth
+from app.background import init_celery
 from app.config import load_config
 from app.database import get_database, init_database
 from app.experiments_api import init_experiments_api
@@ -40,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure_logging(settings["LOG_LEVEL"])
 
     database = init_database(server)
+    # CELERY_BROKER_URL set: one Celery app runs the jobs and the Dash background callbacks.
+    celery_app = init_celery(server)
     Bootstrap5(server)
     init_auth(server)
     init_ingest(server)  # after init_auth: exempts its blueprint from the CSRF extension
@@ -61,7 +67,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     create_dash_app(server, database.sessions)
     register_cli(server)
 
-    if settings["JOBS_IN_PROCESS"]:
+    if settings["JOBS_IN_PROCESS"] and celery_app is not None:
+        logging.getLogger("legato.jobs").warning(
+            "JOBS_IN_PROCESS is ignored: CELERY_BROKER_URL is set, so jobs run on Celery "
+            "workers (flask --app app jobs worker)"
+        )
+    elif settings["JOBS_IN_PROCESS"]:
         from app.jobs.scheduler import start_scheduler
 
         start_scheduler(server)

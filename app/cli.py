@@ -5,7 +5,8 @@
 - ``keys create`` / ``keys list`` / ``keys revoke``: API keys (a new key is printed alone on
   the last line of stdout, so scripts can capture it with ``tail -n 1``).
 - ``demo seed``: the deterministic demo platform and demo accounts.
-- ``jobs list`` / ``jobs run NAME`` / ``jobs worker``: background jobs.
+- ``jobs list`` / ``jobs run NAME`` / ``jobs worker``: background jobs (``worker``: a Celery
+  worker with beat when ``CELERY_BROKER_URL`` is set, else the in-process scheduler).
 
 Bad input ends with a one-line error on stderr and a non-zero exit status.
 """
@@ -266,11 +267,51 @@ def jobs_run(name: str) -> None:
 
 
 @jobs_group.command("worker")
-def jobs_worker() -> None:
-    """Run the job scheduler in the foreground (the Procfile's worker)."""
-    from app.jobs.scheduler import run_worker
+@click.option(
+    "--beat/--no-beat",
+    default=None,
+    help="Celery: also run the beat scheduler in this worker (default: on). Run one beat "
+    "per deployment; start further workers with --no-beat.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Celery: worker processes or threads (default: the number of CPUs).",
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default=None,
+    help="Celery: the execution pool (default: prefork).",
+)
+def jobs_worker(beat: bool | None, concurrency: int | None, pool: str | None) -> None:
+    """Run the jobs in the foreground (the Procfile's worker): a Celery worker (with beat)
+    when CELERY_BROKER_URL is set, else the in-process scheduler."""
+    from app.background import CELERY_EXTENSION_KEY
 
-    run_worker(current_app._get_current_object())
+    server = current_app._get_current_object()
+    celery_app = server.extensions.get(CELERY_EXTENSION_KEY)
+    if celery_app is None:
+        if beat is not None or concurrency is not None or pool is not None:
+            raise click.ClickException(
+                "--beat, --concurrency and --pool are Celery worker options; set "
+                "CELERY_BROKER_URL to run jobs on Celery (without it the in-process "
+                "scheduler runs every job)"
+            )
+        from app.jobs.scheduler import run_worker
+
+        run_worker(server)
+        return
+    from app.celery_app import run_celery_worker
+
+    run_celery_worker(
+        celery_app,
+        beat=beat is not False,
+        concurrency=concurrency,
+        pool=pool,
+        loglevel=server.config["LOG_LEVEL"],
+    )
 
 
 def register_cli(app: Flask) -> None:

@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -64,6 +65,26 @@ def _rate_limit(raw: str) -> str:
     return value
 
 
+def _webhook_url(raw: str) -> str | None:
+    """``ALERTS_WEBHOOK_URL``: an absolute ``http://`` or ``https://`` URL with a host, or
+    empty (``None``: no webhook)."""
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        # The value is not echoed: webhook URLs often carry a token.
+        raise ConfigError(
+            "ALERTS_WEBHOOK_URL must be an http:// or https:// URL with a host, such as "
+            "https://hooks.example.com/legato"
+        )
+    return value
+
+
 def _development_secret(instance_path: Path) -> str:
     """Return the secret kept under ``instance/``, creating it on first use."""
     key_file = instance_path / "secret_key"
@@ -106,6 +127,10 @@ def load_config(
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(VALID_LOG_LEVELS)}")
 
     production = app_env == "production"
+    webhook_url = _webhook_url(env.get("ALERTS_WEBHOOK_URL", ""))
+    webhook_secret = env.get("ALERTS_WEBHOOK_SECRET", "").strip() or None
+    if webhook_secret and webhook_url is None:
+        raise ConfigError("ALERTS_WEBHOOK_SECRET is set but ALERTS_WEBHOOK_URL is not")
     config: dict[str, Any] = {
         "APP_ENV": app_env,
         "INSTANCE_PATH": str(instance_path),
@@ -134,10 +159,17 @@ def load_config(
         "INGEST_MAX_FUTURE_SECONDS": _as_int(
             "INGEST_MAX_FUTURE_SECONDS", env.get("INGEST_MAX_FUTURE_SECONDS", "3600"), 0, 7 * 86400
         ),
-        # Dash background callbacks (exports): local processes + diskcache by default; a
-        # Celery broker (and result backend, default the broker) spreads them over workers.
+        # Scale-out: empty = jobs in-process (APScheduler, console threads) and Dash background
+        # callbacks (exports) in local processes + diskcache. A broker URL (redis://…) sends
+        # both to Celery workers, with beat for the job schedule (app/background.py,
+        # app/celery_app.py); the result backend defaults to the broker. REDIS_URL is not
+        # used as a fallback: setting it for shared rate limits must not move the jobs.
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", "").strip(),
         "CELERY_RESULT_BACKEND": env.get("CELERY_RESULT_BACKEND", "").strip(),
+        # Alerts job: POST new alerts to this URL (empty: no webhook), signed with
+        # HMAC-SHA256 when a secret is set (app/jobs/alerts.py).
+        "ALERTS_WEBHOOK_URL": webhook_url,
+        "ALERTS_WEBHOOK_SECRET": webhook_secret,
         # Cookies: HttpOnly + SameSite=Lax always, Secure in production (HTTPS only).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -15,7 +15,11 @@ from dash import Dash
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.background import CELERY_EXTENSION_KEY, celery_app_of, make_background_manager
+from app.background import (
+    CELERY_EXTENSION_KEY,
+    JOB_QUEUE_EXTENSION_KEY,
+    make_background_manager,
+)
 from app.jobs.console import EXTENSION_KEY as JOB_CONSOLE_KEY
 from app.jobs.console import JobConsole
 from callbacks import (
@@ -24,10 +28,12 @@ from callbacks import (
     admin_jobs,
     admin_platform,
     admin_realtime,
+    alerts,
     audience,
     export,
     growth,
     overview,
+    recommendations,
     revenue,
     shell,
     stories,
@@ -49,6 +55,8 @@ CALLBACK_MODULES = (
     audience,
     revenue,
     growth,
+    recommendations,
+    alerts,
     export,
     admin_platform,
     admin_realtime,
@@ -60,10 +68,10 @@ EXTENSION_KEY = "legato.dash"
 
 def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
     """Mount the dashboards on ``server`` at ``/`` and return the Dash app. Background
-    callbacks (exports) run on ``app.background.make_background_manager``'s manager."""
-    background = make_background_manager(server.config)
-    if (celery_app := celery_app_of(background)) is not None:
-        server.extensions[CELERY_EXTENSION_KEY] = celery_app
+    callbacks (exports) run on ``app.background.make_background_manager``'s manager, on
+    the server's Celery app when ``app.background.init_celery`` made one; the Jobs page's
+    "Run now" then sends jobs to the Celery workers too."""
+    background = make_background_manager(server.config, server.extensions.get(CELERY_EXTENSION_KEY))
     app = Dash(
         __name__,
         server=server,
@@ -93,7 +101,9 @@ def create_dash_app(server: Flask, sessions: sessionmaker[Session]) -> Dash:
     for module in CALLBACK_MODULES:
         module.register(app, sessions)
     # The Jobs page starts jobs through the console (callbacks may not import app.jobs).
-    console = JobConsole(sessions, server.config)
+    console = JobConsole(
+        sessions, server.config, queue=server.extensions.get(JOB_QUEUE_EXTENSION_KEY)
+    )
     server.extensions[JOB_CONSOLE_KEY] = console
     admin_jobs.register(app, sessions, console)
     server.extensions[EXTENSION_KEY] = app

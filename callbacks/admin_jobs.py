@@ -65,6 +65,10 @@ class JobConsole(Protocol):
         """Every registered job, in display order."""
         ...
 
+    def repair(self) -> list[str]:
+        """Free the locks of job processes that are gone and mark their runs interrupted."""
+        ...
+
     def start(self, job_name: str, *, requested_by: str) -> str:
         """Start ``job_name`` in the background; ``STARTED``, ``ALREADY_RUNNING`` (its lock
         is held; nothing started) or ``UNKNOWN``. Returns at once."""
@@ -197,6 +201,8 @@ def register(app: Dash, sessions: sessionmaker[Session], console: JobConsole) ->
     def load(_load: int):
         try:
             viewer = current_viewer()
+            if viewer.is_admin:
+                console.repair()
             catalog = console.catalog()
             now = utcnow()
             with sessions() as session:

@@ -1,10 +1,11 @@
 """Audience page: reader segments, new vs returning, devices, countries, age bands,
-acquisition sources (one callback) and the cohort retention heat map (another, with its
-own controls).
+acquisition sources (one callback, from one ``data.queries.audience.audience_summary`` of
+the period and the comparison period) and the cohort retention heat map (another, with
+its own controls).
 
 Definitions are the query layer's (docs/metrics.md, "Audience" and "Reader engagement"):
-active readers come from ``data.queries.audience`` and ``data.queries.engagement``; the
-casual / regular / loyal split is ``app.analytics.engagement.reader_segment``.
+active readers, their traits and their active days come from ``data.queries.audience``;
+the casual / regular / loyal split is ``app.analytics.engagement.reader_segment``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.analytics.engagement import SEGMENTS, reader_segment
 from app.analytics.growth import relative_change
-from callbacks.common import Viewer, current_viewer, filter_inputs, friendly_errors, today_utc
-from callbacks.page_context import page_context
+from callbacks.common import Viewer, filter_inputs, friendly_errors
+from callbacks.page_context import build_for_viewer, page_context
 from components import ids
 from components.countries import country_iso3, country_name
 from components.feedback import empty_state
@@ -42,8 +43,7 @@ from components.theme import (
     PRIMARY,
     SEGMENT_COLORS,
 )
-from data.queries.audience import audience_breakdown, new_vs_returning, weekly_cohorts
-from data.queries.engagement import activity_histogram
+from data.queries.audience import audience_summary, weekly_cohorts
 from data.queries.filters import SEGMENT_VOCABULARY, UNKNOWN_TRAIT, Period, Scope
 from data.queries.rankings import rank_stories
 from data.queries.retention import entry_chapter_cohorts
@@ -80,18 +80,6 @@ NO_TRAIT_HELP = "Your reading apps don't report this for the readers of this per
 
 
 @dataclass(frozen=True)
-class AudienceView:
-    """What the Audience callback puts on the page: header, KPI cards, segments and new
-    vs returning (the trait charts come from :func:`build_audience_traits`)."""
-
-    subtitle: str
-    status: Component | None
-    kpis: Component
-    segments: go.Figure
-    new_returning: go.Figure
-
-
-@dataclass(frozen=True)
 class TraitsView:
     """The Audience page's trait charts: devices, the country map and top list, age
     bands and acquisition sources."""
@@ -101,6 +89,23 @@ class TraitsView:
     countries: go.Figure
     ages: go.Figure
     sources: go.Figure
+
+    def figures(self) -> tuple[go.Figure, ...]:
+        """The charts in the page's order (the callback's outputs)."""
+        return self.devices, self.country_map, self.countries, self.ages, self.sources
+
+
+@dataclass(frozen=True)
+class AudienceView:
+    """What the Audience callback puts on the page: header, KPI cards, segments, new vs
+    returning and the trait charts."""
+
+    subtitle: str
+    status: Component | None
+    kpis: Component
+    segments: go.Figure
+    new_returning: go.Figure
+    traits: TraitsView
 
 
 def segment_counts(histogram: pd.DataFrame, period_days: int) -> dict[str, int]:
@@ -228,18 +233,16 @@ def build_audience(
     today: date,
 ) -> AudienceView:
     """The Audience page for ``viewer`` and the filter bar's values (writers: always
-    their own scope). Raises ``AccessDenied`` and ``FilterError``."""
+    their own scope), from one ``audience_summary`` of the period and the comparison
+    period. Raises ``AccessDenied`` and ``FilterError``."""
     context = page_context(
         session, viewer, requested_writer, preset, start, end, compare, today=today
     )
-    scope, period = context.filters.scope, context.filters.period
-    comparison = context.filters.comparison
-    split = new_vs_returning(session, scope, period)
-    split_before = new_vs_returning(session, scope, comparison)
-    segments = segment_counts(activity_histogram(session, scope, period), period.days)
-    segments_before = segment_counts(
-        activity_histogram(session, scope, comparison), comparison.days
-    )
+    filters = context.filters
+    current, before = audience_summary(session, filters.scope, [filters.period, filters.comparison])
+    split, split_before = current.split, before.split
+    segments = segment_counts(current.histogram, filters.period.days)
+    segments_before = segment_counts(before.histogram, filters.comparison.days)
     cards = [
         _card(
             "active_readers",
@@ -273,7 +276,7 @@ def build_audience(
             for key in reversed(SEGMENTS)
         ),
     ]
-    kpis = kpi_row(cards, comparison_label=context.filters.comparison_label)
+    kpis = kpi_row(cards, comparison_label=filters.comparison_label)
     if split.total == 0:
         return AudienceView(
             context.subtitle,
@@ -281,6 +284,7 @@ def build_audience(
             kpis,
             empty_figure("Reader segments", NO_READERS),
             empty_figure("New vs returning readers", NO_READERS),
+            traits_view({}),
         )
     return AudienceView(
         context.subtitle,
@@ -288,32 +292,15 @@ def build_audience(
         kpis,
         _segments_figure(segments),
         _new_returning_figure(split.new, split.returning),
+        traits_view(current.breakdowns),
     )
 
 
-def build_audience_traits(
-    session: Session,
-    viewer: Viewer,
-    requested_writer: object,
-    preset: object,
-    start: object,
-    end: object,
-    compare: object,
-    *,
-    today: date,
-) -> TraitsView:
-    """The Audience page's trait charts for ``viewer`` and the filter bar's values
-    (writers: always their own scope): one ``audience_breakdown`` per trait. Raises
-    ``AccessDenied`` and ``FilterError``."""
-    context = page_context(
-        session, viewer, requested_writer, preset, start, end, compare, today=today
-    )
-    scope, period = context.filters.scope, context.filters.period
-    breakdowns = {
-        dimension: audience_breakdown(session, scope, period, dimension)
-        for dimension in ("country", "device", "age_band", "acquisition_source")
-    }
-    if int(breakdowns["country"]["readers"].sum()) == 0:
+def traits_view(breakdowns: dict[str, pd.DataFrame]) -> TraitsView:
+    """The trait charts of a period from its ``audience_breakdown`` frames by trait
+    (``audience_summary``); every chart says there were no readers when nobody was active
+    (``breakdowns`` empty, or no readers in them)."""
+    if not breakdowns or int(breakdowns["country"]["readers"].sum()) == 0:
         titles = (
             "Devices",
             "Readers by country",
@@ -390,6 +377,31 @@ def _count(value: object) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
+def _heatmap(
+    matrix: pd.DataFrame,
+    row_labels: list[str],
+    column_labels: list[str],
+    count_prefix: str,
+    *,
+    title: str,
+    x_title: str,
+) -> go.Figure:
+    """A cohort ``matrix`` (``readers``, ``share_<k>`` and ``<count_prefix>_<k>`` per
+    column k) as a retention heat map, one row per cohort."""
+    offsets = range(len(column_labels))
+    rows = [row for _, row in matrix.iterrows()]
+    return retention_heatmap_figure(
+        row_labels,
+        column_labels,
+        [[_cell(row[f"share_{k}"]) for k in offsets] for row in rows],
+        [[_count(row[f"{count_prefix}_{k}"]) for k in offsets] for row in rows],
+        title=title,
+        x_title=x_title,
+        y_title="",
+        row_sizes=[int(n) for n in matrix["readers"]],
+    )
+
+
 def _week_cohorts(session: Session, scope: Scope, period: Period) -> tuple[go.Figure, str]:
     title = "Cohort retention by first-read week"
     cohorts = weekly_cohorts(session, scope, period, COHORT_WEEKS)
@@ -400,16 +412,13 @@ def _week_cohorts(session: Session, scope: Scope, period: Period) -> tuple[go.Fi
             "Cohorts group readers by the week they first opened one of your chapters. "
             "Pick a longer period to see more cohorts.",
         )
-    offsets = range(COHORT_WEEKS)
-    figure = retention_heatmap_figure(
+    figure = _heatmap(
+        matrix,
         [f"Week of {_as_day(day):%b %-d, %Y}" for day in matrix["cohort_week"]],
-        ["First week" if k == 0 else f"Week {k}" for k in offsets],
-        [[_cell(row[f"share_{k}"]) for k in offsets] for _, row in matrix.iterrows()],
-        [[_count(row[f"active_{k}"]) for k in offsets] for _, row in matrix.iterrows()],
+        ["First week" if k == 0 else f"Week {k}" for k in range(COHORT_WEEKS)],
+        "active",
         title=title,
         x_title="Weeks since the first read",
-        y_title="",
-        row_sizes=[int(n) for n in matrix["readers"]],
     )
     return (
         figure,
@@ -449,16 +458,13 @@ def _entry_cohorts(
             empty_figure(title, "Nobody has opened a chapter of this story yet"),
             "Entry-chapter cohorts appear once readers open the story's chapters.",
         )
-    offsets = range(ENTRY_OFFSETS + 1)
-    figure = retention_heatmap_figure(
+    figure = _heatmap(
+        matrix,
         [f"Started at chapter {int(n)}" for n in matrix["entry_chapter"]],
-        ["Entry chapter" if k == 0 else f"+{k}" for k in offsets],
-        [[_cell(row[f"share_{k}"]) for k in offsets] for _, row in matrix.iterrows()],
-        [[_count(row[f"reached_{k}"]) for k in offsets] for _, row in matrix.iterrows()],
+        ["Entry chapter" if k == 0 else f"+{k}" for k in range(ENTRY_OFFSETS + 1)],
+        "reached",
         title=title,
         x_title="Chapters after the entry chapter",
-        y_title="",
-        row_sizes=[int(n) for n in matrix["readers"]],
     )
     return (
         figure,
@@ -514,7 +520,9 @@ def build_cohorts(
 
 
 def register(app: Dash, sessions: sessionmaker[Session]) -> None:
-    """Wire the Audience callbacks onto ``app``."""
+    """Wire the Audience callbacks onto ``app``: the page (one ``audience_summary`` feeds
+    the cards and every trait chart, so they come in one callback) and the cohorts (with
+    their own controls)."""
     blank = empty_figure("", "")
 
     @app.callback(
@@ -523,19 +531,6 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         Output(ids.AUDIENCE_KPIS, "children"),
         Output(ids.AUDIENCE_SEGMENTS_CHART, "figure"),
         Output(ids.AUDIENCE_NEW_RETURNING_CHART, "figure"),
-        *filter_inputs(),
-    )
-    @friendly_errors("your audience", lambda alert: ("", alert, [], blank, blank))
-    def update_audience(writer, preset, start, end, compare) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_audience(
-                session, viewer, writer, preset, start, end, compare, today=today_utc()
-            )
-        return view.subtitle, view.status, view.kpis, view.segments, view.new_returning
-
-    # A callback of its own so the trait charts load in parallel with the KPI cards.
-    @app.callback(
         Output(ids.AUDIENCE_DEVICES_CHART, "figure"),
         Output(ids.AUDIENCE_MAP, "figure"),
         Output(ids.AUDIENCE_COUNTRIES_CHART, "figure"),
@@ -545,15 +540,25 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     )
     @friendly_errors(
         "your audience",
-        lambda _alert: tuple(empty_figure("", TRAITS_FAILED) for _ in range(5)),
+        lambda alert: (
+            "",
+            alert,
+            [],
+            blank,
+            blank,
+            *(empty_figure("", TRAITS_FAILED) for _ in range(5)),
+        ),
     )
-    def update_traits(writer, preset, start, end, compare) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_audience_traits(
-                session, viewer, writer, preset, start, end, compare, today=today_utc()
-            )
-        return view.devices, view.country_map, view.countries, view.ages, view.sources
+    def update_audience(*filters: object) -> tuple:
+        view = build_for_viewer(sessions, build_audience, *filters)
+        return (
+            view.subtitle,
+            view.status,
+            view.kpis,
+            view.segments,
+            view.new_returning,
+            *view.traits.figures(),
+        )
 
     hidden, shown = {"display": "none"}, {}
 
@@ -568,21 +573,8 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         Input(ids.AUDIENCE_COHORT_STORY, "value"),
     )
     @friendly_errors("the cohorts", lambda alert: (blank, alert, [], None, hidden))
-    def update_cohorts(writer, preset, start, end, compare, mode, story) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_cohorts(
-                session,
-                viewer,
-                writer,
-                preset,
-                start,
-                end,
-                compare,
-                mode,
-                story,
-                today=today_utc(),
-            )
+    def update_cohorts(*values: object) -> tuple:
+        view = build_for_viewer(sessions, build_cohorts, *values)  # filters, mode, story
         return (
             view.figure,
             note(view.note),

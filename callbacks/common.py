@@ -7,8 +7,9 @@ browser sends is honoured only for admins.
 
 Page callbacks take the shared filter bar as ``*filter_inputs()`` (writer, preset, start,
 end, compare, in that order), turn the values into a :class:`Filters` with
-:func:`resolve_filters`, and wrap themselves in :func:`friendly_errors` so a failure shows a
-message in the page instead of a traceback.
+:func:`resolve_filters` (writer pages: through ``callbacks.page_context``, which also names
+the scope), and wrap themselves in :func:`friendly_errors` so a failure shows a message in
+the page instead of a traceback.
 """
 
 from __future__ import annotations
@@ -25,12 +26,10 @@ from dash import Input
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 from components import ids
 from components.feedback import error_alert
 from data.queries.filters import EARLIEST_DAY, LATEST_DAY, FilterError, Period, Scope
-from data.queries.overview import writer_name
 
 logger = logging.getLogger("legato.callbacks")
 
@@ -93,18 +92,6 @@ def resolve_scope(viewer: Viewer, requested_writer: object) -> Scope:
         return Scope(writer_id=int(requested_writer))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return Scope(writer_id=None)
-
-
-def scope_title(session: Session, scope: Scope) -> str:
-    """How a page names what it shows: the writer's display name, or "All writers" for
-    the platform. Raises ``AccessDenied`` when the scope names no existing writer (an
-    admin's URL with a bad ``writer=``)."""
-    if scope.is_platform:
-        return "All writers"
-    name = writer_name(session, scope.writer_id)  # type: ignore[arg-type]
-    if name is None:
-        raise AccessDenied(f"there is no writer with id {scope.writer_id}")
-    return name
 
 
 def today_utc() -> date:

@@ -34,15 +34,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks.common import (
-    AccessDenied,
-    Viewer,
-    current_viewer,
-    filter_inputs,
-    friendly_errors,
-    today_utc,
-)
-from callbacks.page_context import page_context
+from callbacks.common import AccessDenied, Viewer, filter_inputs, friendly_errors
+from callbacks.page_context import build_for_viewer, page_context, reporting_currency
 from components import ids
 from components.pages.export import (
     CSV,
@@ -287,21 +280,8 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         Input(ids.EXPORT_TABLE, "value"),
     )
     @friendly_errors("your export", lambda alert: ("", alert, [], HIDDEN))
-    def update_summary(writer, preset, start, end, compare, file_format, table) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_export_summary(
-                session,
-                viewer,
-                writer,
-                preset,
-                start,
-                end,
-                compare,
-                file_format,
-                table,
-                today=today_utc(),
-            )
+    def update_summary(*values: object) -> tuple:  # filters, format, table
+        view = build_for_viewer(sessions, build_export_summary, *values)
         return view.subtitle, None, view.summary, view.table_style
 
     @app.callback(
@@ -314,23 +294,10 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         prevent_initial_call=True,
     )
     @friendly_errors("your export", lambda alert: (no_update, alert))
-    def request_export(clicks, writer, preset, start, end, compare, file_format, table):
+    def request_export(clicks: object, *values: object) -> tuple:  # filters, format, table
         if not clicks:
             raise PreventUpdate
-        viewer = current_viewer()
-        with sessions() as session:
-            request = export_request(
-                session,
-                viewer,
-                writer,
-                preset,
-                start,
-                end,
-                compare,
-                file_format,
-                table,
-                today=today_utc(),
-            )
+        request = build_for_viewer(sessions, export_request, *values)
         return issue_ticket(request, secret()), None
 
     @app.callback(
@@ -360,7 +327,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
             result = run_export(
                 session,
                 request,
-                currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
+                currency=reporting_currency(app),
                 progress=lambda percent, label: set_progress((percent, label)),
             )
         return _download(result), export_ready(result.filename, len(result.content))

@@ -21,8 +21,8 @@ from dash.development.base_component import Component
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.analytics.growth import relative_change
-from callbacks.common import Viewer, current_viewer, filter_inputs, friendly_errors, today_utc
-from callbacks.page_context import page_context
+from callbacks.common import Viewer, filter_inputs, friendly_errors
+from callbacks.page_context import build_for_viewer, page_context, reporting_currency
 from components import ids
 from components.feedback import empty_state
 from components.figures import (
@@ -245,9 +245,6 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     """Wire the Growth callbacks onto ``app``."""
     blank = empty_figure("", "")
 
-    def currency() -> str:
-        return app.server.config.get("REPORTING_CURRENCY", "USD")
-
     @app.callback(
         Output(ids.GROWTH_SUBTITLE, "children"),
         Output(ids.GROWTH_STATUS, "children"),
@@ -256,20 +253,8 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         *filter_inputs(),
     )
     @friendly_errors("your growth", lambda alert: ("", alert, [], blank))
-    def update_growth(writer, preset, start, end, compare) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_growth(
-                session,
-                viewer,
-                writer,
-                preset,
-                start,
-                end,
-                compare,
-                today=today_utc(),
-                currency=currency(),
-            )
+    def update_growth(*filters: object) -> tuple:
+        view = build_for_viewer(sessions, build_growth, *filters, currency=reporting_currency(app))
         return view.subtitle, view.status, view.cards, view.changes
 
     @app.callback(
@@ -282,19 +267,5 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         "the growth trend",
         lambda _alert: empty_figure("Trend", "We couldn't load this chart. Please try again."),
     )
-    def update_trend(writer, preset, start, end, compare, metric, granularity) -> go.Figure:
-        viewer = current_viewer()
-        with sessions() as session:
-            return build_trend(
-                session,
-                viewer,
-                writer,
-                preset,
-                start,
-                end,
-                compare,
-                metric,
-                granularity,
-                today=today_utc(),
-                currency=currency(),
-            )
+    def update_trend(*values: object) -> go.Figure:  # filters, metric, granularity
+        return build_for_viewer(sessions, build_trend, *values, currency=reporting_currency(app))

@@ -14,17 +14,8 @@ from dash.development.base_component import Component
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.analytics.cadence import detect_hiatuses
-from callbacks.common import (
-    Filters,
-    Viewer,
-    current_viewer,
-    describe_period,
-    filter_inputs,
-    friendly_errors,
-    resolve_filters,
-    scope_title,
-    today_utc,
-)
+from callbacks.common import Filters, Viewer, filter_inputs, friendly_errors
+from callbacks.page_context import build_for_viewer, page_context, reporting_currency
 from components import ids
 from components.feedback import empty_state
 from components.figures import daily_metric_figure, empty_figure
@@ -146,9 +137,11 @@ def build_overview(
     account (writers) or the picker (admins only). ``now`` (default: the end of ``today``)
     closes an ongoing hiatus. Raises ``AccessDenied`` (unknown writer, unlinked account)
     and ``FilterError`` (bad custom range)."""
-    filters = resolve_filters(viewer, requested_writer, preset, start, end, compare, today=today)
+    context = page_context(
+        session, viewer, requested_writer, preset, start, end, compare, today=today
+    )
+    filters = context.filters
     scope, period = filters.scope, filters.period
-    who = scope_title(session, scope)
     kpis = overview_kpi_values(session, filters)
     current = daily_series(session, scope, period)
     # Sparklines show complete days only: today's partial count would look like a drop.
@@ -169,7 +162,6 @@ def build_overview(
                 trend_labels=labels,
             )
         )
-    subtitle = f"{who} · {describe_period(period)}"
     metric_key = metric if metric in UNITS else "views"
     has_data = any(kpi.value for kpi in kpis if kpi.key != "completion_rate")
     if not has_data:
@@ -192,7 +184,7 @@ def build_overview(
         )
         status = None
     return OverviewView(
-        subtitle,
+        context.subtitle,
         status,
         kpi_row(cards, currency=currency, comparison_label=filters.comparison_label),
         figure,
@@ -218,19 +210,16 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     def update_overview(
         writer: object, preset: object, start: object, end: object, compare: object, metric: object
     ) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_overview(
-                session,
-                viewer,
-                writer,
-                preset,
-                start,
-                end,
-                metric,
-                compare=compare,
-                today=today_utc(),
-                now=datetime.now(UTC).replace(tzinfo=None),
-                currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
-            )
+        view = build_for_viewer(
+            sessions,
+            build_overview,
+            writer,
+            preset,
+            start,
+            end,
+            metric,
+            compare=compare,
+            now=datetime.now(UTC).replace(tzinfo=None),
+            currency=reporting_currency(app),
+        )
         return view.subtitle, view.status, view.kpis, view.figure

@@ -19,8 +19,8 @@ from dash.development.base_component import Component
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.analytics.growth import relative_change
-from callbacks.common import Viewer, current_viewer, filter_inputs, friendly_errors, today_utc
-from callbacks.page_context import page_context
+from callbacks.common import Viewer, filter_inputs, friendly_errors
+from callbacks.page_context import build_for_viewer, page_context, reporting_currency
 from components import ids
 from components.feedback import empty_state
 from components.figures import (
@@ -317,20 +317,8 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         "your revenue",
         lambda alert: ("", alert, [], blank, blank, blank, no_update, blank, HIDDEN),
     )
-    def update_revenue(writer, preset, start, end, compare) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_revenue(
-                session,
-                viewer,
-                writer,
-                preset,
-                start,
-                end,
-                compare,
-                today=today_utc(),
-                currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
-            )
+    def update_revenue(*filters: object) -> tuple:
+        view = build_for_viewer(sessions, build_revenue, *filters, currency=reporting_currency(app))
         return (
             view.subtitle,
             view.status,

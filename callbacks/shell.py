@@ -42,6 +42,7 @@ from callbacks.common import (
 from components import ids
 from components.pages import PAGES, page_for_path
 from components.shell import PERIOD_CONTROLS_SHOWN, NavItem, nav_links, user_menu
+from data.queries.alerts import unread_alert_count
 from data.queries.filters import FilterError
 from data.queries.overview import writer_choices
 
@@ -81,13 +82,29 @@ function (clicks, pathname, isOpen) {{
 """
 
 
-def nav_items_for(viewer: Viewer) -> list[NavItem]:
-    """The pages ``viewer`` may open, in page order (admin pages only for admins)."""
+ALERTS_PATH = "/alerts"
+
+
+def nav_items_for(viewer: Viewer, unread_alerts: int = 0) -> list[NavItem]:
+    """The pages ``viewer`` may open, in page order (admin pages only for admins), the
+    Alerts entry with ``unread_alerts`` as its badge."""
     return [
-        NavItem(page.title, page.path, page.icon, admin=page.admin_only)
+        NavItem(
+            page.title,
+            page.path,
+            page.icon,
+            admin=page.admin_only,
+            badge=unread_alerts if page.path == ALERTS_PATH else None,
+        )
         for page in PAGES
         if page.in_nav and (viewer.is_admin or not page.admin_only)
     ]
+
+
+def unread_alerts_for(session: Session, viewer: Viewer) -> int:
+    """The navigation badge's count: a writer's own unread alerts; for an admin, the
+    platform's (the writer picker's choice is read on the Alerts page itself)."""
+    return unread_alert_count(session, None if viewer.is_admin else viewer.writer_id)
 
 
 @dataclass(frozen=True)
@@ -196,14 +213,22 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         Output(ids.PERIOD_CONTROLS, "style"),
         Output(ids.FILTER_BAR, "style"),
         Input(ids.URL, "pathname"),
+        Input(ids.NAV_REFRESH, "data"),
     )
-    def update_shell(pathname: str | None) -> tuple:
+    def update_shell(pathname: str | None, _refresh: int | None) -> tuple:
         path = pathname or "/"
         try:
             viewer = current_viewer()
-            links: list[Component] = nav_links(nav_items_for(viewer), path)
         except AccessDenied:
             return [], None, HIDDEN, HIDDEN, HIDDEN
+        try:
+            with sessions() as session:
+                unread = unread_alerts_for(session, viewer)
+        except Exception:  # a missing badge must not take the navigation down
+            logger.exception("unread alert count failed")
+            unread = 0
+        try:
+            links: list[Component] = nav_links(nav_items_for(viewer, unread), path)
         except Exception:  # the shell must never take the page down
             logger.exception("shell callback failed")
             return [], None, HIDDEN, PERIOD_SHOWN, SHOWN

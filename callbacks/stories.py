@@ -11,18 +11,10 @@ from dash import Dash, Input, Output, Patch, no_update
 from dash.development.base_component import Component
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.analytics.engagement import story_engagement_score
+from app.analytics.engagement import engagement_scores
 from app.analytics.growth import relative_change
-from callbacks.common import (
-    Viewer,
-    current_viewer,
-    describe_period,
-    filter_inputs,
-    friendly_errors,
-    resolve_filters,
-    scope_title,
-    today_utc,
-)
+from callbacks.common import Viewer, filter_inputs, friendly_errors
+from callbacks.page_context import build_for_viewer, page_context, reporting_currency
 from components import ids
 from components.feedback import empty_state
 from components.formatting import CURRENCY_SYMBOLS, ZERO_DECIMAL_CURRENCIES, minor_to_major
@@ -77,16 +69,7 @@ def story_rows(
     ``writer`` column (the platform view)."""
     if current.empty:
         return []
-    scores = story_engagement_score(
-        readers=current["unique_readers"].to_numpy(),
-        views=current["views"].to_numpy(),
-        completions=current["completions"].to_numpy(),
-        reading_seconds=current["reading_seconds"].to_numpy(),
-        likes=current["likes"].to_numpy(),
-        comments=current["comments"].to_numpy(),
-        shares=current["shares"].to_numpy(),
-        follows=current["follows"].to_numpy(),
-    )
+    scores = engagement_scores(current)
     before = dict(
         zip(comparison["story_id"].astype(int), comparison["views"].astype(int), strict=True)
     )
@@ -125,16 +108,18 @@ def build_stories(
     preset: object,
     start: object,
     end: object,
-    *,
     compare: object = "previous",
+    *,
     today: date,
     currency: str = "USD",
 ) -> StoriesView:
     """The Stories page for ``viewer`` and the filter values (as ``filter_inputs()``
     delivers them): a writer's own stories, or an admin's chosen writer's (every story,
     with a Writer column, for All writers). Raises ``AccessDenied`` and ``FilterError``."""
-    filters = resolve_filters(viewer, requested_writer, preset, start, end, compare, today=today)
-    who = scope_title(session, filters.scope)
+    context = page_context(
+        session, viewer, requested_writer, preset, start, end, compare, today=today
+    )
+    filters = context.filters
     current = story_performance(session, filters.scope, filters.period)
     comparison = story_performance(session, filters.scope, filters.comparison)
     names = dict(writer_choices(session)) if filters.scope.is_platform else None
@@ -142,9 +127,7 @@ def build_stories(
         current, comparison, currency=currency, query=filters.query, writer_names=names
     )
     count = len(rows)
-    subtitle = (
-        f"{who} · {count} stor{'y' if count == 1 else 'ies'} · {describe_period(filters.period)}"
-    )
+    subtitle = context.subtitle_with(f"{count} stor{'y' if count == 1 else 'ies'}")
     if not rows:
         status: Component | None = empty_state(
             "No stories yet", NO_STORIES_HELP, icon="bi-journal-text"
@@ -187,22 +170,8 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         *filter_inputs(),
     )
     @friendly_errors("your stories", _failed)
-    def update_stories(
-        writer: object, preset: object, start: object, end: object, compare: object
-    ) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_stories(
-                session,
-                viewer,
-                writer,
-                preset,
-                start,
-                end,
-                compare=compare,
-                today=today_utc(),
-                currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
-            )
+    def update_stories(*filters: object) -> tuple:
+        view = build_for_viewer(sessions, build_stories, *filters, currency=reporting_currency(app))
         return view.subtitle, view.status, view.rows, view.columns
 
     @app.callback(

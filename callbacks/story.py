@@ -19,18 +19,17 @@ from dash.development.base_component import Component
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.analytics.dropoff import abnormal_losses
-from app.analytics.engagement import story_engagement_score
+from app.analytics.engagement import engagement_scores
 from app.analytics.growth import median_of, percentile_rank, relative_change
 from callbacks.common import (
     Filters,
     Viewer,
-    current_viewer,
     describe_period,
     filter_inputs,
     friendly_errors,
     resolve_filters,
-    today_utc,
 )
+from callbacks.page_context import build_for_viewer, reporting_currency
 from components import ids
 from components.feedback import empty_state
 from components.figures import empty_figure
@@ -142,21 +141,7 @@ def not_found_view(raw_id: object) -> StoryView:
 
 
 def _with_engagement(frame: pd.DataFrame) -> pd.DataFrame:
-    result = frame.copy()
-    if result.empty:
-        result["engagement"] = pd.Series(dtype=float)
-        return result
-    result["engagement"] = story_engagement_score(
-        readers=result["unique_readers"].to_numpy(),
-        views=result["views"].to_numpy(),
-        completions=result["completions"].to_numpy(),
-        reading_seconds=result["reading_seconds"].to_numpy(),
-        likes=result["likes"].to_numpy(),
-        comments=result["comments"].to_numpy(),
-        shares=result["shares"].to_numpy(),
-        follows=result["follows"].to_numpy(),
-    )
-    return result
+    return frame.assign(engagement=engagement_scores(frame))
 
 
 def _format_compared(value: float | None, unit: str, currency: str) -> str:
@@ -338,8 +323,8 @@ def build_story(
     preset: object,
     start: object,
     end: object,
-    *,
     compare: object = "previous",
+    *,
     today: date,
     currency: str = "USD",
 ) -> StoryView:
@@ -432,28 +417,10 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         *filter_inputs(),
     )
     @friendly_errors("this story", _failed)
-    def update_story(
-        story_id: object,
-        writer: object,
-        preset: object,
-        start: object,
-        end: object,
-        compare: object,
-    ) -> tuple:
-        viewer = current_viewer()
-        with sessions() as session:
-            view = build_story(
-                session,
-                viewer,
-                story_id,
-                writer,
-                preset,
-                start,
-                end,
-                compare=compare,
-                today=today_utc(),
-                currency=app.server.config.get("REPORTING_CURRENCY", "USD"),
-            )
+    def update_story(story_id: object, *filters: object) -> tuple:
+        view = build_for_viewer(
+            sessions, build_story, story_id, *filters, currency=reporting_currency(app)
+        )
         return (
             view.title,
             view.subtitle,

@@ -20,6 +20,7 @@ from components.theme import (
     PRIMARY,
     RELEASE_COLOR,
     base_layout,
+    base_layout_spec,
     rgba,
 )
 
@@ -199,21 +200,50 @@ def _add_hiatuses(figure: go.Figure, hiatuses: list[dict]) -> None:
         )
 
 
+def _merge(target: dict, update: dict) -> dict:
+    """``target`` updated in place with ``update`` key by key, nested dicts merged (what
+    ``update_layout`` does), and returned."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+def _figure(
+    title: str, y_title: str, traces: list, layout: dict, *, height: int = 360
+) -> go.Figure:
+    """A figure of ``traces`` on the shared layout (``base_layout``) merged with ``layout``
+    (nested dicts, merged like ``update_layout``), validated once: plotly re-validates on
+    every ``update_*`` / ``add_*`` call, which made a page's charts cost more than its
+    queries."""
+    spec = _merge(base_layout_spec(title, y_title, height=height), layout)
+    return go.Figure(data=traces, layout=spec)
+
+
 def empty_figure(title: str, message: str) -> go.Figure:
     """A titled, axis-free figure that shows ``message`` where the chart would be."""
-    figure = go.Figure(layout=base_layout(title, ""))
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
-    figure.add_annotation(
-        text=message,
-        showarrow=False,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        font={"size": 14, "color": MUTED},
+    return _figure(
+        title,
+        "",
+        [],
+        {
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "annotations": [
+                {
+                    "text": message,
+                    "showarrow": False,
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "font": {"size": 14, "color": MUTED},
+                }
+            ],
+        },
     )
-    return figure
 
 
 # --------------------------------------------------------------------------- breakdowns, maps,
@@ -262,25 +292,26 @@ def breakdown_bar_figure(
 ) -> go.Figure:
     """Horizontal bars of ``readers`` per label (first label on top), each labelled with
     its share; hover shows the label, readers with thousands separators and the share."""
-    figure = go.Figure(layout=base_layout(title, "", height=height))
-    figure.add_trace(
-        go.Bar(
-            x=readers,
-            y=labels,
-            orientation="h",
-            marker={"color": colors},
-            customdata=shares,
-            text=[format_percent(share) for share in shares],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:,.0f} readers (%{customdata:.1%})<extra></extra>",
-        )
+    bars = go.Bar(
+        x=readers,
+        y=labels,
+        orientation="h",
+        marker={"color": colors},
+        customdata=shares,
+        text=[format_percent(share) for share in shares],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}: %{x:,.0f} readers (%{customdata:.1%})<extra></extra>",
     )
-    figure.update_layout(hovermode="closest", showlegend=False, bargap=0.35)
-    figure.update_layout(margin={"l": 110, "r": 56, "t": 56, "b": 48})
-    figure.update_xaxes(title_text=axis_title, tickformat=",.0f", rangemode="tozero")
-    figure.update_yaxes(title_text="", autorange="reversed", gridcolor="rgba(0,0,0,0)")
-    return figure
+    layout = {
+        "hovermode": "closest",
+        "showlegend": False,
+        "bargap": 0.35,
+        "margin": {"l": 110, "r": 56, "t": 56, "b": 48},
+        "xaxis": {"title": {"text": axis_title}, "tickformat": ",.0f", "rangemode": "tozero"},
+        "yaxis": {"title": {"text": ""}, "autorange": "reversed", "gridcolor": "rgba(0,0,0,0)"},
+    }
+    return _figure(title, "", [bars], layout, height=height)
 
 
 def donut_figure(
@@ -296,30 +327,27 @@ def donut_figure(
     """A donut of ``values`` by label (in the given order, coloured by ``colors``), with
     ``center_text`` in the hole; hover shows the label, the value (plotly template
     ``value_template``, e.g. ``"$%{value:,.2f}"``) and the share."""
-    figure = go.Figure(layout=base_layout(title, "", height=height))
-    figure.add_trace(
-        go.Pie(
-            labels=labels,
-            values=values,
-            hole=0.62,
-            sort=False,
-            direction="clockwise",
-            marker={"colors": colors, "line": {"color": "white", "width": 2}},
-            texttemplate="%{percent:.1%}",
-            textposition="outside",
-            hovertemplate=f"%{{label}}: {value_template} (%{{percent}})<extra></extra>",
-        )
+    pie = go.Pie(
+        labels=labels,
+        values=values,
+        hole=0.62,
+        sort=False,
+        direction="clockwise",
+        marker={"colors": colors, "line": {"color": "white", "width": 2}},
+        texttemplate="%{percent:.1%}",
+        textposition="outside",
+        hovertemplate=f"%{{label}}: {value_template} (%{{percent}})<extra></extra>",
     )
+    layout: dict = {
+        "hovermode": "closest",
+        "margin": {"l": 24, "r": 24, "t": 64, "b": 24},
+        "legend": {"orientation": "h", "y": -0.05, "yanchor": "top", "x": 0.5, "xanchor": "center"},
+    }
     if center_text:
-        figure.add_annotation(
-            text=center_text, showarrow=False, font={"size": 15, "color": "#1e293b"}
-        )
-    figure.update_layout(
-        hovermode="closest",
-        margin={"l": 24, "r": 24, "t": 64, "b": 24},
-        legend={"orientation": "h", "y": -0.05, "yanchor": "top", "x": 0.5, "xanchor": "center"},
-    )
-    return figure
+        layout["annotations"] = [
+            {"text": center_text, "showarrow": False, "font": {"size": 15, "color": "#1e293b"}}
+        ]
+    return _figure(title, "", [pie], layout, height=height)
 
 
 def country_map_figure(
@@ -327,33 +355,33 @@ def country_map_figure(
 ) -> go.Figure:
     """A world choropleth of readers per country (``iso3`` codes; plotly's bundled world
     map, no tiles or tokens), hover with the country name, readers and share."""
-    figure = go.Figure(layout=base_layout(title, "", height=380))
-    figure.add_trace(
-        go.Choropleth(
-            locations=iso3,
-            locationmode="ISO-3",
-            z=readers,
-            text=names,
-            customdata=shares,
-            colorscale=[list(stop) for stop in MAP_SCALE],
-            marker={"line": {"color": "white", "width": 0.5}},
-            colorbar={"title": {"text": "Readers"}, "tickformat": ",.0f", "thickness": 12},
-            hovertemplate="%{text}: %{z:,.0f} readers (%{customdata:.1%})<extra></extra>",
-        )
+    countries = go.Choropleth(
+        locations=iso3,
+        locationmode="ISO-3",
+        z=readers,
+        text=names,
+        customdata=shares,
+        colorscale=[list(stop) for stop in MAP_SCALE],
+        marker={"line": {"color": "white", "width": 0.5}},
+        colorbar={"title": {"text": "Readers"}, "tickformat": ",.0f", "thickness": 12},
+        hovertemplate="%{text}: %{z:,.0f} readers (%{customdata:.1%})<extra></extra>",
     )
-    figure.update_geos(
-        projection_type="natural earth",
-        showframe=False,
-        showcoastlines=False,
-        showcountries=True,
-        countrycolor="#ffffff",
-        showland=True,
-        landcolor="#e2e8f0",
-        showocean=False,
-        lataxis_range=[-58, 85],
-    )
-    figure.update_layout(hovermode="closest", margin={"l": 8, "r": 8, "t": 56, "b": 8})
-    return figure
+    layout = {
+        "geo": {
+            "projection": {"type": "natural earth"},
+            "showframe": False,
+            "showcoastlines": False,
+            "showcountries": True,
+            "countrycolor": "#ffffff",
+            "showland": True,
+            "landcolor": "#e2e8f0",
+            "showocean": False,
+            "lataxis": {"range": [-58, 85]},
+        },
+        "hovermode": "closest",
+        "margin": {"l": 8, "r": 8, "t": 56, "b": 8},
+    }
+    return _figure(title, "", [countries], layout, height=380)
 
 
 def retention_heatmap_figure(
@@ -371,37 +399,42 @@ def retention_heatmap_figure(
     ``row_sizes``), one column per step (``column_labels``); ``shares`` (0..1, ``None``
     for steps not reached yet) colour the cells and are printed in them; hover shows the
     cohort, its size, the step and how many members were active."""
-    height = max(260, 120 + 30 * len(row_labels))
-    figure = go.Figure(layout=base_layout(title, y_title, height=height))
     customdata = [
         [[size, count if count is not None else 0] for count in row]
         for size, row in zip(row_sizes, active, strict=True)
     ]
-    figure.add_trace(
-        go.Heatmap(
-            z=shares,
-            x=column_labels,
-            y=row_labels,
-            zmin=0,
-            zmax=1,
-            colorscale=[list(stop) for stop in HEATMAP_SCALE],
-            customdata=customdata,
-            texttemplate="%{z:.0%}",
-            textfont={"size": 11},
-            xgap=2,
-            ygap=2,
-            colorbar={"title": {"text": "Still reading"}, "tickformat": ".0%", "thickness": 12},
-            hovertemplate=(
-                "%{y} (%{customdata[0]:,} readers)<br>%{x}: %{customdata[1]:,} active "
-                "(%{z:.1%})<extra></extra>"
-            ),
-            hoverongaps=False,
-        )
+    cells = go.Heatmap(
+        z=shares,
+        x=column_labels,
+        y=row_labels,
+        zmin=0,
+        zmax=1,
+        colorscale=[list(stop) for stop in HEATMAP_SCALE],
+        customdata=customdata,
+        texttemplate="%{z:.0%}",
+        textfont={"size": 11},
+        xgap=2,
+        ygap=2,
+        colorbar={"title": {"text": "Still reading"}, "tickformat": ".0%", "thickness": 12},
+        hovertemplate=(
+            "%{y} (%{customdata[0]:,} readers)<br>%{x}: %{customdata[1]:,} active "
+            "(%{z:.1%})<extra></extra>"
+        ),
+        hoverongaps=False,
     )
-    figure.update_layout(hovermode="closest", margin={"l": 150, "r": 20, "t": 56, "b": 48})
-    figure.update_xaxes(title_text=x_title, side="bottom", showgrid=False, showline=False)
-    figure.update_yaxes(autorange="reversed", showgrid=False, type="category")
-    return figure
+    layout = {
+        "hovermode": "closest",
+        "margin": {"l": 150, "r": 20, "t": 56, "b": 48},
+        "xaxis": {
+            "title": {"text": x_title},
+            "side": "bottom",
+            "showgrid": False,
+            "showline": False,
+        },
+        "yaxis": {"autorange": "reversed", "showgrid": False, "type": "category"},
+    }
+    height = max(260, 120 + 30 * len(row_labels))
+    return _figure(title, y_title, [cells], layout, height=height)
 
 
 def stacked_money_figure(

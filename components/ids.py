@@ -26,6 +26,8 @@ COMPARE_SELECT = "shell-compare"
 PERIOD_CONTROLS = "shell-period-controls"
 #: The "Admin" menu of the navigation (admin pages).
 ADMIN_MENU = "shell-admin-menu"
+#: Bumped by page callbacks that change what the navigation counts (alerts marked read).
+NAV_REFRESH = "shell-nav-refresh"
 #: The filter bar's canonical URL query string (``callbacks.shell`` keeps the address bar on it).
 FILTER_QUERY = "shell-filter-query"
 
@@ -241,3 +243,40 @@ ADMIN_JOBS_RUNS = "admin-jobs-runs"
 #: Pattern-matching id types (``{"type": ..., "index": <job name>}``).
 ADMIN_JOBS_RUN = "admin-jobs-run"
 ADMIN_JOBS_STATE = "admin-jobs-state"
+
+
+# Recommendations page (/recommendations)
+RECO_TITLE = "reco-title"
+RECO_SUBTITLE = "reco-subtitle"
+#: The "Show dismissed" switch.
+RECO_SHOW_DISMISSED = "reco-show-dismissed"
+#: Bumped after a dismiss or restore so the list reloads.
+RECO_VERSION = "reco-version"
+#: Where a dismiss/restore outcome (or its refusal) is shown.
+RECO_MESSAGE = "reco-message"
+RECO_LIST = "reco-list"
+#: Pattern-matching id types (``{"type": ..., "index": <fingerprint>}``) of per-card buttons.
+RECO_DISMISS = "reco-dismiss"
+RECO_RESTORE = "reco-restore"
+
+
+# Alerts page (/alerts)
+ALERTS_TITLE = "alerts-title"
+ALERTS_SUBTITLE = "alerts-subtitle"
+#: "All" / "Unread" switch of the list.
+ALERTS_SHOW = "alerts-show"
+ALERTS_MARK_ALL = "alerts-mark-all"
+#: Bumped after marking alerts read so the list reloads.
+ALERTS_VERSION = "alerts-version"
+#: Where a "mark read" outcome (or its refusal) is shown.
+ALERTS_MESSAGE = "alerts-message"
+ALERTS_STATUS = "alerts-status"
+ALERTS_LIST = "alerts-list"
+#: Pattern-matching id type (``{"type": ..., "index": <alert id>}``) of each alert's
+#: "Mark as read" button.
+ALERTS_MARK_ONE = "alerts-mark-one"
+
+
+def alert_item_id(alert_id: int) -> str:
+    """Id of the list item showing alert ``alert_id``."""
+    return f"alerts-item-{int(alert_id)}"

@@ -38,6 +38,8 @@ class NavItem:
     href: str
     icon: str
     admin: bool = False
+    #: A count shown as a badge after the label (e.g. unread alerts); nothing when 0/None.
+    badge: int | None = None
 
 
 def _is_active(item: NavItem, active_path: str) -> bool:
@@ -45,7 +47,20 @@ def _is_active(item: NavItem, active_path: str) -> bool:
 
 
 def _nav_label(item: NavItem) -> list[Component]:
-    return [html.I(className=f"bi {item.icon} me-1"), item.label]
+    label: list[Component] = [html.I(className=f"bi {item.icon} me-1"), item.label]
+    if item.badge:
+        shown = f"{item.badge:,}" if item.badge < 100 else "99+"
+        label.append(
+            dbc.Badge(
+                shown,
+                color="danger",
+                pill=True,
+                className="ms-1 shell-nav-badge",
+                title=f"{item.badge:,} unread",
+            )
+        )
+        label.append(html.Span(f" ({item.badge:,} unread)", className="visually-hidden"))
+    return label
 
 
 def nav_links(items: list[NavItem], active_path: str) -> list[Component]:
@@ -231,6 +246,7 @@ def layout() -> Component:
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.NAV_REFRESH, data=0),
             dbc.Navbar(
                 dbc.Container(
                     [

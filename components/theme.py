@@ -51,15 +51,25 @@ def rgba(color: str, alpha: float) -> str:
 
 def base_layout(title: str, y_title: str, *, height: int = 360) -> go.Layout:
     """The shared figure layout: titled, labelled axes, unified hover, light grid."""
-    return go.Layout(
-        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
-        height=height,
-        margin={"l": 60, "r": 20, "t": 56, "b": 48},
-        font={"family": FONT, "size": 12, "color": "#334155"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        hovermode="x unified",
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-        xaxis={"title": {"text": "Date"}, "gridcolor": GRID, "showline": True, "linecolor": GRID},
-        yaxis={"title": {"text": y_title}, "gridcolor": GRID, "rangemode": "tozero"},
-    )
+    return go.Layout(base_layout_spec(title, y_title, height=height))
+
+
+def base_layout_spec(title: str, y_title: str, *, height: int = 360) -> dict:
+    """:func:`base_layout` as a plain (unvalidated) dict, for figures built in one go."""
+    return {
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 56, "b": 48},
+        "font": {"family": FONT, "size": 12, "color": "#334155"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "hovermode": "x unified",
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        "xaxis": {
+            "title": {"text": "Date"},
+            "gridcolor": GRID,
+            "showline": True,
+            "linecolor": GRID,
+        },
+        "yaxis": {"title": {"text": y_title}, "gridcolor": GRID, "rangemode": "tozero"},
+    }

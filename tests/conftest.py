@@ -17,10 +17,14 @@ Databases (each test gets its own, already migrated to the newest Alembic revisi
   (see ``tests/postgres.py``) started once per test session (once per xdist worker).
 - ``postgres_cluster`` (session): the same cluster as a ``tests.postgres.PostgresCluster``
   (port, ``url(name)``, ``conninfo()``), for tests that create databases of their own.
+- ``redis_server`` (session): a throwaway ``redis-server`` (``tests.redis_server.RedisServer``:
+  ``url(db)``), the Celery broker of the scale-out tests; tests using it are marked ``redis``.
 
 When PostgreSQL is not installed or its server cannot start, the tests that need it are
 skipped with the reason, unless ``LEGATO_REQUIRE_POSTGRES=1`` (``make test`` and CI set it
-whenever PostgreSQL is installed), which turns the skip into a failure.
+whenever PostgreSQL is installed), which turns the skip into a failure. Likewise for
+``redis_server`` when ``redis-server`` is missing or cannot start (``LEGATO_REQUIRE_REDIS=1``,
+set by ``make test`` whenever redis-server is installed).
 
 Browser tests (dash[testing]'s ``dash_duo`` / ``dash_br`` fixtures):
 
@@ -48,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests import postgres
+from tests import redis_server as throwaway_redis
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -55,10 +60,12 @@ if TYPE_CHECKING:
 
 REQUIRE_POSTGRES_ENV = "LEGATO_REQUIRE_POSTGRES"
 REQUIRE_BROWSER_ENV = "LEGATO_REQUIRE_BROWSER"
+REQUIRE_REDIS_ENV = "LEGATO_REQUIRE_REDIS"
 HEADED_ENV = "LEGATO_BROWSER_HEADED"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 BROWSER_FIXTURES = frozenset({"dash_duo", "dash_br", "dash_duo_mp"})
 POSTGRES_FIXTURES = frozenset({"postgres_server", "postgres_cluster", "postgres_url"})
+REDIS_FIXTURES = frozenset({"redis_server"})
 CHROME_ARGUMENTS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -129,11 +136,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"browser: {browser_problem or _chromium_binary()}"
         f" (required: {'yes' if _env_flag(REQUIRE_BROWSER_ENV) else 'no'},"
         f" headless: {'no' if _env_flag(HEADED_ENV) else 'yes'})",
+        f"redis-server: {throwaway_redis.find_redis_server() or 'not installed'}"
+        f" (required: {'yes' if _env_flag(REQUIRE_REDIS_ENV) else 'no'})",
     ]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests by what they need: ``browser`` and ``postgres``."""
+    """Mark tests by what they need: ``browser``, ``postgres`` and ``redis``."""
     browser_dir = Path(__file__).resolve().parent / "browser"
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
@@ -141,6 +150,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if fixtures & POSTGRES_FIXTURES:
             item.add_marker(pytest.mark.postgres)
+        if fixtures & REDIS_FIXTURES:
+            item.add_marker(pytest.mark.redis)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -235,6 +246,28 @@ def postgres_url(
         yield url
     finally:
         postgres.drop_database(postgres_cluster, name)
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[throwaway_redis.RedisServer]:
+    """A throwaway redis-server for this session (skips or fails when unavailable)."""
+    try:
+        server = throwaway_redis.start_server()
+    except throwaway_redis.RedisUnavailable as error:
+        problem = str(error)
+    else:
+        problem = None
+    if problem is not None:
+        if _env_flag(REQUIRE_REDIS_ENV):
+            pytest.fail(f"redis-server required ({REQUIRE_REDIS_ENV}=1): {problem}", pytrace=False)
+        pytest.skip(f"redis-server unavailable: {problem}")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # --------------------------------------------------------------------------- SQLite

@@ -3,13 +3,15 @@
 Pure functions over plain numbers or numpy arrays / pandas Series (vectorised: every
 argument may be a scalar or an array of the same length).
 
-- :func:`story_engagement_score`: 0–100 for a story or chapter over a period.
+- :func:`story_engagement_score`: 0–100 for a story or chapter over a period;
+  :func:`engagement_scores` the same for every row of a table of counters.
 - :func:`reader_segment`: casual / regular / loyal from the share of the period's days a
   reader was active with the writer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,16 @@ import numpy as np
 INTERACTION_WEIGHTS = {"likes": 1.0, "comments": 2.0, "shares": 3.0, "follows": 3.0}
 #: Weights of the three parts of the engagement score (they sum to 1).
 SCORE_WEIGHTS = {"completion": 0.5, "interaction": 0.3, "reading": 0.2}
+#: The counters of the engagement score besides the readers (its keyword arguments).
+SCORE_COUNTERS = (
+    "views",
+    "completions",
+    "reading_seconds",
+    "likes",
+    "comments",
+    "shares",
+    "follows",
+)
 #: Reading minutes per reader at which the reading part of the score is full.
 FULL_READING_MINUTES = 60.0
 #: Weighted interactions per reader at which the interaction part of the score is full.
@@ -70,6 +82,16 @@ def story_engagement_score(
     )
     score = np.round(score, 6)
     return float(score) if np.ndim(score) == 0 else score
+
+
+def engagement_scores(counters: Mapping[str, Any], readers: str = "unique_readers") -> np.ndarray:
+    """:func:`story_engagement_score` of every row of ``counters`` (a DataFrame, or any
+    mapping of column name to equally long values) that holds the ``SCORE_COUNTERS``
+    columns and the ``readers`` column: a float array, empty for no rows."""
+    scores = story_engagement_score(
+        readers=counters[readers], **{name: counters[name] for name in SCORE_COUNTERS}
+    )
+    return np.asarray(scores, dtype=float).reshape(-1)
 
 
 def reader_segment(active_days: Any, period_days: int) -> Any:

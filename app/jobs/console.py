@@ -1,20 +1,25 @@
-""" "Run now" for the admin console: start a job in a background thread of this process.
+""" "Run now" for the admin console: start a job in the background, in a thread of this
+process or, when the app has a job queue (Celery configured), on the Celery workers.
 
-Contract of :meth:`JobConsole.start`: it returns at once (the job runs in a daemon thread,
-so a long job never holds up the request that asked for it) with one of
+Contract of :meth:`JobConsole.start`: it returns at once (the job runs elsewhere, so a
+long job never holds up the request that asked for it) with one of
 
-- ``STARTED``: a thread was started; it runs the job through ``app.jobs.runner.run_job``
-  (trigger ``"console"``, ``params={"requested_by": …}``), which takes the job's database
-  lock and records the run in ``job_runs`` - the console page follows the run there;
-- ``ALREADY_RUNNING``: the job holds an unexpired lock (here, another process, or the
-  scheduler) or this console's thread for it is still alive; nothing was started;
+- ``STARTED``: the job was started through ``app.jobs.runner.run_job`` (trigger
+  ``"console"``, ``params={"requested_by": …}``), which takes the job's database lock and
+  records the run in ``job_runs`` - the console page follows the run there. Without a
+  queue it runs in a daemon thread of this process; with one (``JobQueue``, e.g.
+  ``app.celery_app.CeleryJobQueue``) it is sent to the workers, so a web process never
+  runs a job (never fits a forecast) in scale-out mode;
+- ``ALREADY_RUNNING``: the job holds an unexpired lock (here, another process, a worker or
+  the scheduler), or the run this console last started for it has not finished (its
+  thread is alive; its queued task has neither finished nor expired); nothing was started;
 - ``UNKNOWN``: no job has that name.
 
-If another process takes the lock between the check and the thread's own attempt, the
-runner refuses the thread (``JobLocked``, logged) and the other run is the one recorded:
-the lock, not this check, is what prevents double runs. A thread that dies with its
-process leaves its run ``running`` without a lock; the console page shows it as
-interrupted.
+If another process takes the lock between the check and the run's own attempt, the
+runner refuses the run (``JobLocked``: logged in a thread, a "skipped" result on a
+worker) and the other run is the one recorded: the lock, not this check, is what prevents
+double runs. A run that dies with its process leaves its row ``running`` without a lock;
+the console page shows it as interrupted.
 """
 
 from __future__ import annotations
@@ -22,12 +27,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs.registry import JOBS, JobSettings, JobSpec
-from app.jobs.runner import JobLocked, run_job
+from app.jobs.runner import JobLocked, reap_abandoned_jobs, run_job
 from data.db import utcnow
 from data.queries.admin import held_job_locks
 
@@ -41,58 +46,113 @@ TRIGGER = "console"
 EXTENSION_KEY = "legato.jobs.console"
 
 
-class JobConsole:
-    """Starts jobs on request, one thread per running job, with the settings of ``config``
-    (read at each start, so ``JobSettings.from_config`` sees the app's current config)."""
+class PendingRun(Protocol):
+    """A run this console started, as far as this process can follow it."""
 
-    def __init__(self, sessions: sessionmaker[Session], config: Mapping[str, Any]) -> None:
+    def done(self) -> bool:
+        """True once the run has ended, or can no longer start."""
+        ...
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait up to ``timeout`` seconds for the run to end."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Sends job runs to workers in other processes (``app.celery_app.CeleryJobQueue``)."""
+
+    def enqueue(
+        self, job_name: str, *, trigger: str, params: Mapping[str, Any] | None = None
+    ) -> PendingRun:
+        """Send one run of ``job_name`` recorded with ``trigger`` and ``params``."""
+        ...
+
+
+class _ThreadRun:
+    """A run in a daemon thread of this process."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self._thread = thread
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+
+class JobConsole:
+    """Starts jobs on request with the settings of ``config`` (read at each start, so
+    ``JobSettings.from_config`` sees the app's current config): one thread per running job,
+    or, with ``queue``, one queued task per job on the workers (which read their own
+    config)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        config: Mapping[str, Any],
+        queue: JobQueue | None = None,
+    ) -> None:
         self._sessions = sessions
         self._config = config
-        self._threads: dict[str, threading.Thread] = {}
+        self._queue = queue
+        self._runs: dict[str, PendingRun] = {}
         self._guard = threading.Lock()
 
     def catalog(self) -> list[JobSpec]:
         """Every registered job (name, description, interval), in registry order."""
         return list(JOBS.values())
 
+    def repair(self) -> list[str]:
+        """Free the locks of job processes that are gone and mark their runs interrupted
+        (``app.jobs.runner.reap_abandoned_jobs``); the Jobs page calls it when it loads.
+        Returns the jobs whose runs were marked."""
+        with self._sessions() as session:
+            return reap_abandoned_jobs(session)
+
     def start(self, job_name: str, *, requested_by: str) -> str:
-        """Start ``job_name`` in the background (see the module docstring)."""
+        """Start ``job_name`` in the background (see the module docstring). With a queue,
+        an unreachable broker raises its connection error (nothing was started)."""
         if job_name not in JOBS:
             return UNKNOWN
         with self._guard:
-            running = self._threads.get(job_name)
-            if running is not None and running.is_alive():
+            pending = self._runs.get(job_name)
+            if pending is not None and not pending.done():
                 return ALREADY_RUNNING
             with self._sessions() as session:
+                reap_abandoned_jobs(session, job_name)  # a dead holder does not count
                 if job_name in held_job_locks(session, utcnow()):
                     return ALREADY_RUNNING
-            thread = threading.Thread(
-                target=self._run,
-                args=(job_name, requested_by, JobSettings.from_config(self._config)),
-                name=f"legato-job-{job_name}",
-                daemon=True,
-            )
-            self._threads[job_name] = thread
-            thread.start()
-        logger.info("job %s started from the console by %s", job_name, requested_by)
+            params = {"requested_by": requested_by}
+            if self._queue is not None:
+                self._runs[job_name] = self._queue.enqueue(job_name, trigger=TRIGGER, params=params)
+            else:
+                thread = threading.Thread(
+                    target=self._run,
+                    args=(job_name, params, JobSettings.from_config(self._config)),
+                    name=f"legato-job-{job_name}",
+                    daemon=True,
+                )
+                self._runs[job_name] = _ThreadRun(thread)
+                thread.start()
+        logger.info(
+            "job %s %s from the console by %s",
+            job_name,
+            "queued" if self._queue is not None else "started",
+            requested_by,
+        )
         return STARTED
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the threads this console started (each up to ``timeout`` seconds)."""
+        """Wait for the runs this console started (each up to ``timeout`` seconds)."""
         with self._guard:
-            threads = list(self._threads.values())
-        for thread in threads:
-            thread.join(timeout)
+            runs = list(self._runs.values())
+        for run in runs:
+            run.wait(timeout)
 
-    def _run(self, job_name: str, requested_by: str, settings: JobSettings) -> None:
+    def _run(self, job_name: str, params: dict[str, Any], settings: JobSettings) -> None:
         try:
-            run_job(
-                self._sessions,
-                job_name,
-                trigger=TRIGGER,
-                params={"requested_by": requested_by},
-                settings=settings,
-            )
+            run_job(self._sessions, job_name, trigger=TRIGGER, params=params, settings=settings)
         except JobLocked:
             logger.info("job %s not started from the console: running elsewhere", job_name)
         except Exception:  # the runner records failures inside the job; this is before/after

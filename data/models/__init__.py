@@ -1,6 +1,14 @@
 """All SQLAlchemy models; importing this package registers every table on ``Base``."""
 
 from data.models.accounts import API_KEY_KINDS, ROLES, ApiKey, AuditLog, LoginAttempt, User
+from data.models.alerts import (
+    ALERT_DIRECTIONS,
+    ALERT_METRICS,
+    ALERT_SEVERITIES,
+    ALERT_SOURCE_KINDS,
+    WEBHOOK_STATUSES,
+    Alert,
+)
 from data.models.catalog import STORY_STATUSES, Chapter, Story, Writer
 from data.models.events import REVENUE_EVENT_TYPES, Event, EventType
 from data.models.experiments import (
@@ -26,9 +34,11 @@ from data.models.results import (
     FORECAST_MODELS,
     FORECAST_SCOPES,
     PLATFORM_SCOPE_ID,
+    RECOMMENDATION_KINDS,
     Forecast,
     ForecastPoint,
     Recommendation,
+    RecommendationDismissal,
 )
 from data.models.rollups import (
     COUNTER_COLUMNS,
@@ -42,6 +52,10 @@ from data.models.rollups import (
 __all__ = [
     "ACQUISITION_SOURCES",
     "AGE_BANDS",
+    "ALERT_DIRECTIONS",
+    "ALERT_METRICS",
+    "ALERT_SEVERITIES",
+    "ALERT_SOURCE_KINDS",
     "API_KEY_KINDS",
     "COUNTER_COLUMNS",
     "DEVICES",
@@ -51,10 +65,13 @@ __all__ = [
     "FORECAST_SCOPES",
     "JOB_STATUSES",
     "PLATFORM_SCOPE_ID",
+    "RECOMMENDATION_KINDS",
     "RELEASE_DAY_SECONDS",
     "REVENUE_EVENT_TYPES",
     "ROLES",
     "STORY_STATUSES",
+    "WEBHOOK_STATUSES",
+    "Alert",
     "ApiKey",
     "AuditLog",
     "Chapter",
@@ -75,6 +92,7 @@ __all__ = [
     "Reader",
     "ReaderChapterProgress",
     "Recommendation",
+    "RecommendationDismissal",
     "Story",
     "StoryChapterStats",
     "StoryDaily",

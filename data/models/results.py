@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -105,23 +106,58 @@ class ForecastPoint(Base):
     upper_95: Mapped[float] = mapped_column(Float)
 
 
+#: ``Recommendation.kind`` values and how pages label them (the rules are
+#: ``app.analytics.recommendations``; definitions: docs/metrics.md, "Recommendations").
+RECOMMENDATION_KINDS = {
+    "dropoff": "Drop-off chapter",
+    "release_time": "Release time",
+    "cadence": "Release cadence",
+    "paywall": "Paywall position",
+    "chapter_length": "Chapter length",
+    "momentum": "Momentum",
+    "segment": "Audience segment",
+}
+
+
 class Recommendation(Base):
-    """A ranked, evidence-backed suggestion for a writer; dismissible."""
+    """One piece of current advice for a writer, written by the ``recommendations`` job
+    (revision 0008). ``fingerprint`` is a stable key of the advice (kind, what it concerns
+    and its decisive parameter), unique per writer, so the same advice on the next run is
+    recognised and a dismissal (``RecommendationDismissal``) keeps applying. The job replaces
+    a writer's whole set in one transaction (``data.recommendation_store``); ``rank`` 1 is
+    the highest ``priority``. ``evidence`` holds the numbers behind the advice."""
 
     __tablename__ = "recommendations"
-    __table_args__ = (Index("ix_recommendations_writer_id_created_at", "writer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_recommendations_writer_id_rank", "writer_id", "rank"),
+        UniqueConstraint("writer_id", "fingerprint"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    writer_id: Mapped[int] = mapped_column(ForeignKey("writers.id"))
-    story_id: Mapped[int | None] = mapped_column(Integer)
-    chapter_id: Mapped[int | None] = mapped_column(Integer)
+    writer_id: Mapped[int] = mapped_column(ForeignKey("writers.id", ondelete="CASCADE"))
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    chapter_id: Mapped[int | None] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
-    title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    expected_effect: Mapped[str] = mapped_column(String(200), default="")
-    score: Mapped[float] = mapped_column(Float, default=0.0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    job_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id"))
-    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fingerprint: Mapped[str] = mapped_column(String(160))
+    rank: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[float] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    expected_effect: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    job_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id", ondelete="SET NULL"))
+
+
+class RecommendationDismissal(Base):
+    """A writer's "not for me" on one advice, keyed by its fingerprint (not a row id) so it
+    outlives the job replacing the set; deleting the row restores the advice."""
+
+    __tablename__ = "recommendation_dismissals"
+
+    writer_id: Mapped[int] = mapped_column(
+        ForeignKey("writers.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(160), primary_key=True)
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    dismissed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -8,6 +8,13 @@ active readers by a trait; readers without that trait count as ``unknown``. A re
 open on the scope's stories (``story_reader_summary``, folded from
 ``reader_chapter_progress``).
 
+The Audience page reads everything but the cohorts with :func:`audience_summary`: one
+statement for the period and its comparison period (the writer's ``writer_reader_daily``
+rows, one probe per reader for "active before", one ``readers`` lookup per reader of the
+period) that gives the same numbers as :func:`audience_breakdown` per trait,
+:func:`new_vs_returning` and ``engagement.activity_histogram`` (tested); those stay the
+one-metric functions (read API).
+
 Read path of the cohorts: for a writer they read the rollup job's per-writer tables
 (``writer_reader_summary`` for the members, ``writer_reader_daily`` for their activity, both
 in cohort order), :func:`stored_cohort_counts`; the platform counts them live from
@@ -21,12 +28,27 @@ period" for returning readers still means any activity on the scope's stories.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, cast, exists, func, null, select, union_all
+from sqlalchemy import (
+    Boolean,
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    String,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from data.models import (
@@ -37,6 +59,7 @@ from data.models import (
     WriterReaderSummary,
 )
 from data.queries.common import in_segment, scoped
+from data.queries.engagement import histogram_frame
 from data.queries.filters import FilterError, Period, Scope, Segment
 from data.sql import utc_day, week_start
 
@@ -81,7 +104,12 @@ def audience_breakdown(
         .outerjoin(Reader, Reader.id == active.c.reader_id)
         .group_by(trait)
     )
-    result = pd.DataFrame(session.execute(statement).all(), columns=["value", "readers"])
+    return _breakdown_frame(session.execute(statement).all())
+
+
+def _breakdown_frame(rows: Iterable[tuple[Any, Any]]) -> pd.DataFrame:
+    """``(value, readers)`` pairs as the :func:`audience_breakdown` frame."""
+    result = pd.DataFrame(list(rows), columns=["value", "readers"])
     result["readers"] = result["readers"].astype("int64")
     total = int(result["readers"].sum())
     result["share"] = result["readers"] / total if total else 0.0
@@ -125,6 +153,138 @@ def new_vs_returning(
         select(func.count(), func.count().filter(exists(earlier))).select_from(active)
     ).one()
     return NewVsReturning(new=int(total) - int(returning), returning=int(returning))
+
+
+@dataclass(frozen=True)
+class PeriodAudience:
+    """The active readers of one period, as :func:`audience_summary` counts them:
+    ``split`` (:func:`new_vs_returning`), ``histogram`` (readers per number of active
+    days, ``data.queries.engagement.activity_histogram``'s frame) and ``breakdowns``
+    (per trait of ``DIMENSIONS``, the :func:`audience_breakdown` frame; empty when not
+    counted)."""
+
+    split: NewVsReturning
+    histogram: pd.DataFrame
+    breakdowns: dict[str, pd.DataFrame]
+
+
+def audience_summary(
+    session: Session,
+    scope: Scope,
+    periods: Sequence[Period],
+    *,
+    segment: Segment | None = None,
+) -> list[PeriodAudience]:
+    """Everything the Audience page counts about the active readers (in ``segment``) of
+    each of ``periods`` (in that order; typically the period and its comparison period),
+    in one statement: the same numbers as :func:`new_vs_returning`,
+    ``activity_histogram`` and, for the first period only, :func:`audience_breakdown` of
+    every trait (tested). Raises ``ValueError`` when ``periods`` is empty.
+
+    Read path: a writer's active readers and their active days are one grouped range scan
+    of ``writer_reader_daily`` per period (``…_writer_id_day``; one row per active day),
+    the platform's a grouped scan of ``story_reader_daily``; "active before the period"
+    is one probe of ``ix_story_reader_daily_writer_id_reader_id_day`` per reader and
+    period; the first period's readers are joined to ``readers`` once and grouped by all
+    four traits together (the per-trait counts are summed here). The other periods get no
+    trait breakdowns: the page shows only the period's, and they would cost a reader
+    lookup per reader."""
+    if not periods:
+        raise ValueError("audience_summary needs at least one period")
+    rows = session.execute(_summary_statement(scope, list(periods), segment)).all()
+    splits = [[0, 0] for _ in periods]  # new, returning
+    histograms: list[dict[int, int]] = [{} for _ in periods]
+    traits: dict[str, dict[str, int]] = {dimension: {} for dimension in DIMENSIONS}
+    for index, active_days, was_active, *values, readers in rows:
+        if active_days is None:  # a trait row of the first period
+            for dimension, value in zip(DIMENSIONS, values, strict=True):
+                traits[dimension][value] = traits[dimension].get(value, 0) + int(readers)
+            continue
+        splits[index][1 if was_active else 0] += int(readers)
+        histogram = histograms[index]
+        histogram[int(active_days)] = histogram.get(int(active_days), 0) + int(readers)
+    return [
+        PeriodAudience(
+            NewVsReturning(new=new, returning=returning),
+            histogram_frame(sorted(histogram.items())),
+            {d: _breakdown_frame(counts.items()) for d, counts in traits.items()}
+            if index == 0
+            else {},
+        )
+        for index, ((new, returning), histogram) in enumerate(zip(splits, histograms, strict=True))
+    ]
+
+
+def _period_activity(scope: Scope, period: Period, index: int, segment: Segment | None) -> Select:
+    """``(period, start, reader_id, active_days)``: one row per reader (in ``segment``)
+    active on the scope's stories in ``period`` (numbered ``index``, starting on
+    ``start``)."""
+    if scope.is_platform:
+        statement = select(
+            literal(index, Integer).label("period"),
+            literal(period.start, Date).label("start"),
+            SRD.reader_id.label("reader_id"),
+            func.count(func.distinct(SRD.day)).label("active_days"),
+        ).where(SRD.day.between(period.start, period.end))
+        return in_segment(statement.group_by(SRD.reader_id), SRD.reader_id, segment)
+    statement = select(
+        literal(index, Integer).label("period"),
+        literal(period.start, Date).label("start"),
+        WRD.reader_id.label("reader_id"),
+        func.count().label("active_days"),  # one writer_reader_daily row per active day
+    ).where(WRD.writer_id == scope.writer_id, WRD.day.between(period.start, period.end))
+    return in_segment(statement.group_by(WRD.reader_id), WRD.reader_id, segment)
+
+
+def _summary_statement(
+    scope: Scope, periods: list[Period], segment: Segment | None
+) -> CompoundSelect:
+    """The one statement of :func:`audience_summary`: rows ``(period, active_days,
+    was_active, country, device, age_band, acquisition_source, readers)``, either an
+    activity row (traits NULL: readers of that period with that many active days, active
+    before it or not) or a trait row of ``periods[0]`` (``active_days`` NULL: readers with
+    those four traits, ``"unknown"`` for a missing one)."""
+    active = union_all(
+        *(_period_activity(scope, p, index, segment) for index, p in enumerate(periods))
+    ).cte("active")
+    before = aliased(SRD)
+    earlier = select(before.reader_id).where(
+        before.reader_id == active.c.reader_id, before.day < active.c.start
+    )
+    if not scope.is_platform:
+        earlier = earlier.where(before.writer_id == scope.writer_id)
+    # used twice below: both backends materialize it, so each probe runs once
+    flagged = select(
+        active.c.period,
+        active.c.reader_id,
+        active.c.active_days,
+        exists(earlier).label("was_active"),
+    ).cte("flagged")
+    activity = select(
+        flagged.c.period,
+        flagged.c.active_days,
+        flagged.c.was_active,
+        *(cast(null(), String).label(dimension) for dimension in DIMENSIONS),
+        func.count().label("readers"),
+    ).group_by(flagged.c.period, flagged.c.active_days, flagged.c.was_active)
+    values = [
+        func.coalesce(getattr(Reader, dimension), UNKNOWN).label(dimension)
+        for dimension in DIMENSIONS
+    ]
+    by_traits = (
+        select(
+            flagged.c.period,
+            cast(null(), Integer).label("active_days"),
+            cast(null(), Boolean).label("was_active"),
+            *values,
+            func.count().label("readers"),
+        )
+        .select_from(flagged)
+        .outerjoin(Reader, Reader.id == flagged.c.reader_id)
+        .where(flagged.c.period == 0)
+        .group_by(flagged.c.period, *values)
+    )
+    return union_all(activity, by_traits)
 
 
 def weekly_cohorts(

@@ -19,6 +19,7 @@ or counted. ``reader_activity`` names one reader and takes none.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,6 +45,7 @@ READER_COLUMNS = [
     "last_active",
 ]
 MAX_LIMIT = 1000
+HISTOGRAM_COLUMNS = ["active_days", "readers"]
 
 
 def _per_reader(scope: Scope, period: Period):
@@ -113,7 +115,13 @@ def activity_histogram(
         .group_by(per_reader.c.active_days)
         .order_by(per_reader.c.active_days)
     ).all()
-    return pd.DataFrame([(int(a), int(n)) for a, n in rows], columns=["active_days", "readers"])
+    return histogram_frame(rows)
+
+
+def histogram_frame(rows: Iterable[tuple[Any, Any]]) -> pd.DataFrame:
+    """``(active_days, readers)`` pairs, in ``active_days`` order, as the
+    :func:`activity_histogram` frame."""
+    return pd.DataFrame([(int(a), int(n)) for a, n in rows], columns=HISTOGRAM_COLUMNS)
 
 
 def most_engaged_readers(

@@ -15,7 +15,6 @@ import pytest
 
 from callbacks.audience import (
     build_audience,
-    build_audience_traits,
     build_cohorts,
     entry_cohort_matrix,
     segment_counts,
@@ -58,9 +57,7 @@ def test_writer_audience_kpis_and_charts(platform) -> None:
     assert list(segments.values) == [0, 4, 0]
     assert list(view.new_returning.data[0].values) == [2, 2]
     assert view.new_returning.layout.annotations[0].text == "50.0%<br>returning"
-    traits = build_audience_traits(
-        platform, WRITER, None, "7d", None, None, "previous", today=TODAY
-    )
+    traits = view.traits
     assert list(traits.devices.data[0].labels) == ["iOS"]
     assert list(traits.devices.data[0].values) == [4]
     country_map = traits.country_map.data[0]
@@ -99,9 +96,7 @@ def test_empty_period_explains_itself(platform) -> None:
     view = build_audience(platform, WRITER, None, "custom", start, end, "previous", today=TODAY)
     assert "Nobody read your stories in this period" in _text(view.status)
     assert view.segments.layout.annotations[0].text == "No readers in this period"
-    traits = build_audience_traits(
-        platform, WRITER, None, "custom", start, end, "previous", today=TODAY
-    )
+    traits = view.traits
     assert traits.country_map.layout.annotations[0].text == "No readers in this period"
     with pytest.raises(FilterError):
         build_audience(platform, WRITER, None, "custom", end, start, "previous", today=TODAY)

@@ -249,3 +249,17 @@ def _nodes(tree):
     elif isinstance(tree, list):
         for item in tree:
             yield from _nodes(item)
+
+
+def test_the_alerts_entry_carries_the_unread_count() -> None:
+    items = nav_items_for(WRITER, unread_alerts=3)
+    (alerts,) = [item for item in items if item.href == "/alerts"]
+    assert alerts.badge == 3
+    assert all(item.badge is None for item in items if item.href != "/alerts")
+    tree = _tree(nav_links(items, "/"))
+    assert '"children": "3"' in tree
+    assert "3 unread" in tree  # for screen readers
+    assert "shell-nav-badge" not in _tree(nav_links(nav_items_for(WRITER, 0), "/"))
+    many = _tree(nav_links(nav_items_for(WRITER, 250), "/"))
+    assert '"children": "99+"' in many
+    assert "250 unread" in many

@@ -84,3 +84,30 @@ def test_start_returns_at_once_and_refuses_a_second_run(sessions, monkeypatch) -
     release.set()
     console.join(timeout=30)
     assert [run.status for run in _runs(sessions)] == ["succeeded", "succeeded"]
+
+
+def test_a_dead_holders_lock_does_not_block_run_now(sessions) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    with sessions() as session:
+        now = utcnow()
+        session.add(
+            JobLock(
+                job_name="rollups",
+                holder=f"{socket.gethostname()}:{finished.pid}",
+                acquired_at=now,
+                expires_at=now + timedelta(minutes=30),
+            )
+        )
+        session.add(JobRun(job_name="rollups", trigger="scheduler", started_at=now))
+        session.commit()
+    console = JobConsole(sessions, {})
+    assert console.repair() == ["rollups"]  # what the Jobs page does when it loads
+    assert [run.status for run in _runs(sessions)] == ["interrupted"]
+    assert console.start("rollups", requested_by="Admin") == STARTED
+    console.join(timeout=30)
+    assert [run.status for run in _runs(sessions)] == ["interrupted", "succeeded"]

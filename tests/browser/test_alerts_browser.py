@@ -1,0 +1,104 @@
+"""The Alerts page in headless Chromium: a writer signs in through the real form, opens
+/alerts, sees their alert (numbers, source, link to the story) and not another writer's, and
+marks it read. Alerts are stored directly on tests/factories.py's small platform."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from app import create_app
+from app.dash_app import EXTENSION_KEY
+from app.database import get_database
+from components import ids
+from tests.alerts_fixtures import add_alert
+from tests.factories import ACCOUNTS, WRITER_PASSWORD, build_small_platform
+
+pytestmark = pytest.mark.browser
+TIMEOUT = 20
+DAY = date(2026, 3, 4)
+
+
+@pytest.fixture
+def dash_app(sqlite_url: str, tmp_path):
+    server = create_app(
+        {
+            "APP_ENV": "test",
+            "DATABASE_URL": sqlite_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "browser-test-secret",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    with get_database(server).session() as session:
+        build_small_platform(session, datetime.now(UTC).date())
+        mine = add_alert(session, day=DAY)
+        add_alert(
+            session,
+            writer_id=2,
+            day=DAY,
+            source_kind="story",
+            source_label="Night Ledger",
+            story_id=20,
+            summary="Story 'Night Ledger' accounts for 82% of the extra readers.",
+        )
+        session.commit()
+        server.config["TEST_ALERT_ID"] = mine.id
+    return server.extensions[EXTENSION_KEY]
+
+
+def test_a_writer_opens_alerts_and_marks_one_read(dash_duo, dash_app) -> None:
+    dash_duo.start_server(dash_app, navigate=False)
+    base = dash_duo.server.url.rstrip("/")
+    dash_duo.driver.get(f"{base}/login")
+    dash_duo.wait_for_element("#email").send_keys(ACCOUNTS.writer_email)
+    dash_duo.find_element("#password").send_keys(WRITER_PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.OVERVIEW_TITLE}", "Overview", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text(f"#{ids.NAV}", "Alerts", timeout=TIMEOUT)
+    # The navigation counts the unread alert...
+    dash_duo.wait_for_text_to_equal(f"#{ids.NAV} .shell-nav-badge", "1", timeout=TIMEOUT)
+
+    dash_duo.driver.get(f"{base}/alerts")
+    dash_duo.wait_for_text_to_equal(f"#{ids.ALERTS_TITLE}", "Alerts", timeout=TIMEOUT)
+    dash_duo.wait_for_text_to_equal(
+        f"#{ids.ALERTS_SUBTITLE}", "Ada Quill · 1 unread of 1 alert", timeout=TIMEOUT
+    )
+    alert_id = dash_app.server.config["TEST_ALERT_ID"]
+    item = f"#{ids.alert_item_id(alert_id)}"
+    dash_duo.wait_for_contains_text(item, "Readers spiked on Wednesday, Mar 4, 2026", TIMEOUT)
+    text = dash_duo.find_element(item).text
+    assert "140 (+133.3%) vs about 60 expected" in text
+    assert "The Glass Orchard accounts for 82% of the extra readers" in text
+    assert "New" in text
+    assert "Night Ledger" not in dash_duo.find_element(f"#{ids.ALERTS_LIST}").text
+    link = dash_duo.driver.find_element(By.CSS_SELECTOR, f"{item} a.alert-story-link")
+    assert link.get_attribute("href").endswith("/stories/10")
+    assert "alert-unread" in dash_duo.find_element(item).get_attribute("class")
+
+    button = dash_duo.driver.find_element(
+        By.XPATH, f"//*[@id='{ids.alert_item_id(alert_id)}']//button"
+    )
+    assert button.text == "Mark as read"
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", button
+    )
+    dash_duo.wait_for_contains_text(f"#{ids.ALERTS_MESSAGE}", "Marked as read.", TIMEOUT)
+    dash_duo.wait_for_text_to_equal(
+        f"#{ids.ALERTS_SUBTITLE}", "Ada Quill · 0 unread of 1 alert", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_element(f"{item}:not(.alert-unread)", timeout=TIMEOUT)
+    # ...and drops the badge as soon as it is read, without a navigation.
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(
+        lambda driver: not driver.find_elements(By.CSS_SELECTOR, f"#{ids.NAV} .shell-nav-badge")
+    )
+    assert "Mark as read" not in dash_duo.find_element(item).text
+    assert dash_duo.find_element(f"#{ids.ALERTS_MARK_ALL}").get_attribute("disabled")
+    # Still read after a reload: the mark is stored, not just shown.
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_text_to_equal(
+        f"#{ids.ALERTS_SUBTITLE}", "Ada Quill · 0 unread of 1 alert", timeout=TIMEOUT
+    )

@@ -1,0 +1,107 @@
+"""Browser test of the Recommendations page in headless Chromium: a writer signs in through
+the real form, opens /recommendations from the navigation, sees the planted drop-off card
+(tests/recommendation_fixtures.py, after a run of the job), dismisses it and it disappears;
+"Show dismissed" brings it back with a Restore button.
+
+``LEGATO_SCREENSHOTS=1`` also writes ``docs/screenshots/recommendations.png``."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    StaleElementReferenceException,
+)
+from selenium.webdriver.common.by import By
+
+from app import create_app
+from app.dash_app import EXTENSION_KEY
+from app.database import get_database
+from app.jobs.runner import run_job
+from components import ids
+from tests.browser.test_writer_pages_browser import TIMEOUT, sign_in, start, wait_until
+from tests.factories import ACCOUNTS, WRITER_PASSWORD
+from tests.recommendation_fixtures import PLANTED_DROPOFF_CHAPTER, build_recommendation_platform
+
+pytestmark = pytest.mark.browser
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "recommendations.png"
+
+
+@pytest.fixture
+def dash_app(sqlite_url: str, tmp_path):
+    server = create_app(
+        {
+            "APP_ENV": "test",
+            "DATABASE_URL": sqlite_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "browser-test-secret",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    database = get_database(server)
+    with database.session() as session:
+        build_recommendation_platform(session, datetime.now(UTC).date())
+    assert run_job(database.sessions, "recommendations").status == "succeeded"
+    return server.extensions[EXTENSION_KEY]
+
+
+def click(dash_duo, by: str, selector: str) -> None:
+    """Find the element, scroll it into view and click it; retried while the list is being
+    re-rendered (a stale element) or a loading overlay covers it."""
+
+    def attempt() -> bool:
+        try:
+            element = dash_duo.driver.find_element(by, selector)
+            dash_duo.driver.execute_script(
+                "arguments[0].scrollIntoView({block: 'center'})", element
+            )
+            element.click()
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            return False
+        return True
+
+    wait_until(dash_duo, attempt, f"a clickable {selector}")
+
+
+def card_titles(dash_duo) -> list[str]:
+    """The cards' titles, read in one script (the list may re-render between two reads)."""
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.reco-title')).map(e => e.textContent)"
+    )
+
+
+def test_writer_dismisses_a_recommendation(dash_duo, dash_app) -> None:
+    base = start(dash_duo, dash_app)
+    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)
+    dash_duo.driver.find_element(By.LINK_TEXT, "Recommendations").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.RECO_TITLE}", "Recommendations", timeout=TIMEOUT)
+    headline = f"Readers drop off after chapter {PLANTED_DROPOFF_CHAPTER} of “The Glass Orchard”"
+    wait_until(dash_duo, lambda: headline in card_titles(dash_duo), "the drop-off card")
+    assert any("42-day break" in title for title in card_titles(dash_duo))
+    dash_duo.wait_for_contains_text(f"#{ids.RECO_SUBTITLE}", "Ada Quill", timeout=TIMEOUT)
+    if os.environ.get("LEGATO_SCREENSHOTS") == "1":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        dash_duo.driver.save_screenshot(str(SCREENSHOT))
+
+    assert card_titles(dash_duo)[0] == headline  # ranked first
+    click(dash_duo, By.XPATH, "//*[@id='reco-card-1']//button[contains(., 'Dismiss')]")
+    wait_until(dash_duo, lambda: headline not in card_titles(dash_duo), "the card to disappear")
+    dash_duo.wait_for_contains_text(f"#{ids.RECO_MESSAGE}", "Dismissed", timeout=TIMEOUT)
+    assert any("42-day break" in title for title in card_titles(dash_duo))
+
+    # "Show dismissed" lists it again, with Restore.
+    click(dash_duo, By.CSS_SELECTOR, f"label[for='{ids.RECO_SHOW_DISMISSED}']")
+    wait_until(dash_duo, lambda: headline in card_titles(dash_duo), "the dismissed card")
+    assert len(dash_duo.driver.find_elements(By.XPATH, "//button[contains(., 'Restore')]")) == 1
+    click(dash_duo, By.XPATH, "//button[contains(., 'Restore')]")
+    dash_duo.wait_for_contains_text(f"#{ids.RECO_MESSAGE}", "Restored", timeout=TIMEOUT)
+    wait_until(
+        dash_duo,
+        lambda: not dash_duo.driver.find_elements(By.XPATH, "//button[contains(., 'Restore')]"),
+        "the card to be active again",
+    )
+    assert headline in card_titles(dash_duo)
