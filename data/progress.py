@@ -32,7 +32,16 @@ most-engaged ranking):
   carry is copied from ``writer_reader_summary``, and the rows of every other day of a
   touched (writer, reader) pair are brought up to date when it moved (a late or backfilled
   first open). So the table always equals a fresh fold of ``story_reader_daily`` joined with
-  ``writer_reader_summary`` (:func:`rebuild_writer_reader_tables` builds it whole).
+  ``writer_reader_summary`` (:func:`rebuild_writer_reader_tables` builds it whole);
+- ``writer_reader_first_active``: the first active day of every (writer, reader) pair,
+  ``min(day)`` of its ``writer_reader_daily`` rows (so of the writer's ``story_reader_daily``
+  rows). After the rows of the given days are rebuilt, a pair whose stored first day is one
+  of those days gets the first day of its rows now (the row is deleted when it has none
+  left: a day rebuilt with fewer rows), and every pair active on one of those days keeps the
+  earlier of its stored day and its first rebuilt day (a late or backfilled day moves it
+  earlier; a new pair gets a row). Days outside the rebuilt ones are unchanged, so this
+  always equals the fresh ``min(day)`` (:func:`rebuild_writer_reader_tables` builds it
+  whole).
 
 Purging raw events never removes progress rows (the same contract as the daily rollups).
 """
@@ -43,7 +52,19 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -61,6 +82,7 @@ from data.models import (
     StoryReaderDaily,
     StoryReaderSummary,
     WriterReaderDaily,
+    WriterReaderFirstActive,
     WriterReaderSummary,
 )
 from data.queries.retention import (
@@ -98,6 +120,7 @@ S = StoryReaderSummary
 SRD = StoryReaderDaily
 W = WriterReaderSummary
 WRD = WriterReaderDaily
+F = WriterReaderFirstActive
 
 
 def _day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
@@ -201,6 +224,7 @@ def update_reader_progress(
         writer_pairs = _writer_pairs(pairs)
         _refresh_writer_summaries(session, writer_pairs)
         _rebuild_writer_reader_daily(session, ranges)
+        _refresh_first_active(session, ranges)
         _sync_first_opens(session, writer_pairs)
         stories = set(session.scalars(select(pairs.subquery().c.story_id).distinct()))
     refresh_story_chapter_stats(session, stories)
@@ -230,11 +254,12 @@ def rebuild_story_reader_summaries(
 def rebuild_writer_reader_tables(session: Session) -> None:
     """Recompute ``writer_reader_summary`` whole from ``story_reader_summary``, then
     ``writer_reader_daily`` whole from ``story_reader_daily`` and it (every day, also days
-    whose raw events were purged). What :func:`update_reader_progress` does when it folds
-    every event; also the backfill after creating the tables. Runs in the caller's
-    transaction; does not commit."""
+    whose raw events were purged), then ``writer_reader_first_active`` from that. What
+    :func:`update_reader_progress` does when it folds every event; also the backfill after
+    creating the tables. Runs in the caller's transaction; does not commit."""
     _refresh_writer_summaries(session, None)
     _rebuild_writer_reader_daily(session, None)
+    _refresh_first_active(session, None)
 
 
 def refresh_story_chapter_stats(session: Session, story_ids: Iterable[int] | None = None) -> int:
@@ -454,6 +479,44 @@ def _rebuild_writer_reader_daily(session: Session, ranges: list[tuple[date, date
             rows,
         )
     )
+
+
+def _refresh_first_active(session: Session, ranges: list[tuple[date, date]] | None) -> None:
+    """Bring ``writer_reader_first_active`` in step with ``writer_reader_daily`` after its
+    rows of the half-open day ``ranges`` were rebuilt (the whole table when ``None``), as
+    the module docstring describes: refresh ``writer_reader_daily`` first."""
+    first = func.min(WRD.day)
+    pair = (WRD.writer_id, WRD.reader_id)
+    if ranges is None:
+        session.execute(delete(F))
+        session.execute(
+            insert(F).from_select(
+                ["writer_id", "reader_id", "first_day"], select(*pair, first).group_by(*pair)
+            )
+        )
+        return
+    unsynced = {"synchronize_session": False}
+    # a stored first day among the rebuilt days: the pair's rows may now start later, or
+    # be gone (its rows outside the rebuilt days all come later than the stored day)
+    match = and_(WRD.writer_id == F.writer_id, WRD.reader_id == F.reader_id)
+    stale = _days_in(F.first_day, ranges)
+    session.execute(delete(F).where(stale, ~exists().where(match)), execution_options=unsynced)
+    session.execute(
+        update(F).where(stale).values(first_day=select(first).where(match).scalar_subquery()),
+        execution_options=unsynced,
+    )
+    # every pair active on a rebuilt day: the earlier of the stored and the rebuilt day
+    rows = select(*pair, first).where(_days_in(WRD.day, ranges)).group_by(*pair)
+    dialect = session.get_bind().dialect.name
+    table = F.__table__
+    statement: Any = (
+        sqlite_dialect.insert(table) if dialect == "sqlite" else pg_dialect.insert(table)
+    ).from_select(["writer_id", "reader_id", "first_day"], rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["writer_id", "reader_id"],
+        set_={"first_day": earliest(table.c.first_day, statement.excluded.first_day)},
+    )
+    session.execute(statement)
 
 
 def _sync_first_opens(session: Session, writer_pairs: Select[Any] | None) -> None:

@@ -26,6 +26,7 @@ from data.models.progress import (
     StoryEntryCohort,
     StoryReaderSummary,
     WriterReaderDaily,
+    WriterReaderFirstActive,
     WriterReaderSummary,
 )
 from data.models.readers import ACQUISITION_SOURCES, AGE_BANDS, DEVICES, Reader
@@ -103,5 +104,6 @@ __all__ = [
     "Writer",
     "WriterDaily",
     "WriterReaderDaily",
+    "WriterReaderFirstActive",
     "WriterReaderSummary",
 ]

@@ -8,8 +8,8 @@ conversion and entry-chapter cohorts (definitions: docs/metrics.md).
 
 The other tables here are folds the same job keeps in step (``data.progress``): per story
 and reader (``StoryReaderSummary``), per story and chapter (``StoryChapterStats``,
-``StoryEntryCohort``), per writer and reader (``WriterReaderSummary``) and per writer,
-reader and day (``WriterReaderDaily``).
+``StoryEntryCohort``), per writer and reader (``WriterReaderSummary``, ``WriterReaderFirstActive``) and per
+writer, reader and day (``WriterReaderDaily``).
 """
 
 from __future__ import annotations
@@ -250,3 +250,33 @@ class WriterReaderDaily(Base):
     completions: Mapped[int] = mapped_column(Integer, default=0)
     reading_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WriterReaderFirstActive(Base):
+    """The first day a reader was active on any of one writer's stories: ``min(day)`` of
+    the writer's ``story_reader_daily`` rows of that reader (equivalently of its
+    ``writer_reader_daily`` rows), kept equal to it by ``data.progress`` whenever the rollup
+    job rebuilds days (also days rebuilt with fewer rows). One row per writer and reader
+    with at least one such row.
+
+    "Active before the period" (docs/metrics.md, "Audience") is ``first_day < start``, so a
+    writer's *new* readers of a period are the rows with ``first_day`` in it: one range
+    count on ``ix_writer_reader_first_active_writer_id_first_day`` (which carries
+    ``reader_id`` for segment filters on PostgreSQL; SQLite's secondary indexes of a
+    ``WITHOUT ROWID`` table hold the key anyway).
+    """
+
+    __tablename__ = "writer_reader_first_active"
+    __table_args__ = (
+        Index(
+            "ix_writer_reader_first_active_writer_id_first_day",
+            "writer_id",
+            "first_day",
+            "reader_id",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    writer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date)

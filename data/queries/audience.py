@@ -10,10 +10,11 @@ open on the scope's stories (``story_reader_summary``, folded from
 
 The Audience page reads everything but the cohorts with :func:`audience_summary`: one
 statement for the period and its comparison period (the writer's ``writer_reader_daily``
-rows, one probe per reader for "active before", one ``readers`` lookup per reader of the
-period) that gives the same numbers as :func:`audience_breakdown` per trait,
-:func:`new_vs_returning` and ``engagement.activity_histogram`` (tested); those stay the
-one-metric functions (read API).
+rows, a range count of ``writer_reader_first_active`` for the new readers, one
+``readers`` lookup per reader of the period) that gives the same numbers as
+:func:`audience_breakdown` per trait, :func:`new_vs_returning` and
+``engagement.activity_histogram`` (tested); those stay the one-metric functions (read
+API).
 
 Read path of the cohorts: for a writer they read the rollup job's per-writer tables
 (``writer_reader_summary`` for the members, ``writer_reader_daily`` for their activity, both
@@ -56,6 +57,7 @@ from data.models import (
     StoryReaderDaily,
     StoryReaderSummary,
     WriterReaderDaily,
+    WriterReaderFirstActive,
     WriterReaderSummary,
 )
 from data.queries.common import in_segment, scoped
@@ -67,6 +69,7 @@ SRD = StoryReaderDaily
 S = StoryReaderSummary
 W = WriterReaderSummary
 WRD = WriterReaderDaily
+F = WriterReaderFirstActive
 #: Cohort counts: sizes by cohort week, and members active by (cohort week, week).
 CohortCounts = tuple[dict[date, int], dict[tuple[date, date], int]]
 DIMENSIONS = ("country", "device", "age_band", "acquisition_source")
@@ -181,38 +184,55 @@ def audience_summary(
     ``activity_histogram`` and, for the first period only, :func:`audience_breakdown` of
     every trait (tested). Raises ``ValueError`` when ``periods`` is empty.
 
-    Read path: a writer's active readers and their active days are one grouped range scan
-    of ``writer_reader_daily`` per period (``…_writer_id_day``; one row per active day),
-    the platform's a grouped scan of ``story_reader_daily``; "active before the period"
-    is one probe of ``ix_story_reader_daily_writer_id_reader_id_day`` per reader and
-    period; the first period's readers are joined to ``readers`` once and grouped by all
-    four traits together (the per-trait counts are summed here). The other periods get no
-    trait breakdowns: the page shows only the period's, and they would cost a reader
-    lookup per reader."""
+    Read path for a writer: a period's active readers and their active days are one
+    grouped range scan of ``writer_reader_daily`` (``…_writer_id_day``; one row per active
+    day); its new readers one range count of ``writer_reader_first_active``
+    (``…_writer_id_first_day``: a reader whose first active day with the writer is in the
+    period is active in it and was not before it), the returning ones the rest. The
+    platform groups ``story_reader_daily`` and probes "active before the period" per reader
+    and period (``ix_story_reader_daily_reader_id``). The first period's readers are joined
+    to ``readers`` once and grouped by all four traits together (the per-trait counts are
+    summed here). The other periods get no trait breakdowns: the page shows only the
+    period's, and they would cost a reader lookup per reader."""
     if not periods:
         raise ValueError("audience_summary needs at least one period")
     rows = session.execute(_summary_statement(scope, list(periods), segment)).all()
-    splits = [[0, 0] for _ in periods]  # new, returning
+    totals = [0 for _ in periods]
+    returning = [0 for _ in periods]
+    new: list[int | None] = [None for _ in periods]  # counted apart (writers)
     histograms: list[dict[int, int]] = [{} for _ in periods]
     traits: dict[str, dict[str, int]] = {dimension: {} for dimension in DIMENSIONS}
-    for index, active_days, was_active, *values, readers in rows:
-        if active_days is None:  # a trait row of the first period
+    for kind, index, active_days, was_active, *values, readers in rows:
+        if kind == _TRAITS:  # a trait row of the first period
             for dimension, value in zip(DIMENSIONS, values, strict=True):
                 traits[dimension][value] = traits[dimension].get(value, 0) + int(readers)
-            continue
-        splits[index][1 if was_active else 0] += int(readers)
-        histogram = histograms[index]
-        histogram[int(active_days)] = histogram.get(int(active_days), 0) + int(readers)
+        elif kind == _NEW:
+            new[index] = int(readers)
+        else:
+            totals[index] += int(readers)
+            returning[index] += int(readers) if was_active else 0
+            histogram = histograms[index]
+            histogram[int(active_days)] = histogram.get(int(active_days), 0) + int(readers)
+    splits = [
+        NewVsReturning(new=counted, returning=total - counted)
+        if counted is not None
+        else NewVsReturning(new=total - back, returning=back)
+        for total, back, counted in zip(totals, returning, new, strict=True)
+    ]
     return [
         PeriodAudience(
-            NewVsReturning(new=new, returning=returning),
+            split,
             histogram_frame(sorted(histogram.items())),
             {d: _breakdown_frame(counts.items()) for d, counts in traits.items()}
             if index == 0
             else {},
         )
-        for index, ((new, returning), histogram) in enumerate(zip(splits, histograms, strict=True))
+        for index, (split, histogram) in enumerate(zip(splits, histograms, strict=True))
     ]
+
+
+#: The kinds of :func:`_summary_statement` rows.
+_ACTIVITY, _NEW, _TRAITS = "activity", "new", "traits"
 
 
 def _period_activity(scope: Scope, period: Period, index: int, segment: Segment | None) -> Select:
@@ -236,55 +256,87 @@ def _period_activity(scope: Scope, period: Period, index: int, segment: Segment 
     return in_segment(statement.group_by(WRD.reader_id), WRD.reader_id, segment)
 
 
+def _new_readers(writer_id: int, period: Period, index: int, segment: Segment | None) -> Select:
+    """The :func:`_summary_statement` row counting the writer's new readers (in
+    ``segment``) of ``period`` (numbered ``index``): those whose first active day is in it."""
+    return in_segment(
+        select(
+            literal(_NEW).label("kind"),
+            literal(index, Integer).label("period"),
+            cast(null(), Integer).label("active_days"),
+            cast(null(), Boolean).label("was_active"),
+            *(cast(null(), String).label(dimension) for dimension in DIMENSIONS),
+            func.count().label("readers"),
+        ).where(F.writer_id == writer_id, F.first_day.between(period.start, period.end)),
+        F.reader_id,
+        segment,
+    )
+
+
 def _summary_statement(
     scope: Scope, periods: list[Period], segment: Segment | None
 ) -> CompoundSelect:
-    """The one statement of :func:`audience_summary`: rows ``(period, active_days,
-    was_active, country, device, age_band, acquisition_source, readers)``, either an
-    activity row (traits NULL: readers of that period with that many active days, active
-    before it or not) or a trait row of ``periods[0]`` (``active_days`` NULL: readers with
-    those four traits, ``"unknown"`` for a missing one)."""
+    """The one statement of :func:`audience_summary`: rows ``(kind, period, active_days,
+    was_active, country, device, age_band, acquisition_source, readers)``, of three kinds:
+
+    - ``"activity"``: readers of that period with that many active days (traits NULL);
+      for the platform split by ``was_active`` (active before the period), for a writer
+      not (``was_active`` NULL);
+    - ``"new"`` (writers only): the period's new readers (``active_days`` NULL);
+    - ``"traits"``: readers of ``periods[0]`` with those four traits, ``"unknown"`` for a
+      missing one (``active_days`` NULL)."""
     active = union_all(
         *(_period_activity(scope, p, index, segment) for index, p in enumerate(periods))
     ).cte("active")
-    before = aliased(SRD)
-    earlier = select(before.reader_id).where(
-        before.reader_id == active.c.reader_id, before.day < active.c.start
-    )
-    if not scope.is_platform:
-        earlier = earlier.where(before.writer_id == scope.writer_id)
-    # used twice below: both backends materialize it, so each probe runs once
-    flagged = select(
-        active.c.period,
-        active.c.reader_id,
-        active.c.active_days,
-        exists(earlier).label("was_active"),
-    ).cte("flagged")
+    if scope.is_platform:
+        before = aliased(SRD)
+        earlier = select(before.reader_id).where(
+            before.reader_id == active.c.reader_id, before.day < active.c.start
+        )
+        # used twice below: both backends materialize it, so each probe runs once
+        readers = select(
+            active.c.period,
+            active.c.reader_id,
+            active.c.active_days,
+            exists(earlier).label("was_active"),
+        ).cte("flagged")
+        was_active: Any = readers.c.was_active
+        counted_apart: list[Select] = []
+    else:
+        readers = active  # used twice below: materialized once
+        was_active = cast(null(), Boolean)
+        counted_apart = [
+            _new_readers(scope.writer_id, p, index, segment) for index, p in enumerate(periods)
+        ]
     activity = select(
-        flagged.c.period,
-        flagged.c.active_days,
-        flagged.c.was_active,
+        literal(_ACTIVITY).label("kind"),
+        readers.c.period,
+        readers.c.active_days,
+        was_active.label("was_active"),
         *(cast(null(), String).label(dimension) for dimension in DIMENSIONS),
         func.count().label("readers"),
-    ).group_by(flagged.c.period, flagged.c.active_days, flagged.c.was_active)
+    ).group_by(
+        readers.c.period, readers.c.active_days, *([was_active] if scope.is_platform else [])
+    )
     values = [
         func.coalesce(getattr(Reader, dimension), UNKNOWN).label(dimension)
         for dimension in DIMENSIONS
     ]
     by_traits = (
         select(
-            flagged.c.period,
+            literal(_TRAITS).label("kind"),
+            readers.c.period,
             cast(null(), Integer).label("active_days"),
             cast(null(), Boolean).label("was_active"),
             *values,
             func.count().label("readers"),
         )
-        .select_from(flagged)
-        .outerjoin(Reader, Reader.id == flagged.c.reader_id)
-        .where(flagged.c.period == 0)
-        .group_by(flagged.c.period, *values)
+        .select_from(readers)
+        .outerjoin(Reader, Reader.id == readers.c.reader_id)
+        .where(readers.c.period == 0)
+        .group_by(readers.c.period, *values)
     )
-    return union_all(activity, by_traits)
+    return union_all(activity, *counted_apart, by_traits)
 
 
 def weekly_cohorts(

@@ -107,4 +107,6 @@ def test_writer_page_screenshots(dash_duo, sqlite_url: str, tmp_path: Path) -> N
     _shot(dash_duo, base, "/revenue", ids.REVENUE_TITLE, "revenue")
     _scroll_shot(dash_duo, ids.REVENUE_FORECAST_NOTE, "revenue-forecast")
     _shot(dash_duo, base, "/growth", ids.GROWTH_TITLE, "growth")
+    _shot(dash_duo, base, "/recommendations", ids.RECO_TITLE, "recommendations")
+    _shot(dash_duo, base, "/alerts", ids.ALERTS_TITLE, "alerts")
     _shot(dash_duo, base, "/export", ids.EXPORT_TITLE, "export")

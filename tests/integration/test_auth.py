@@ -102,12 +102,16 @@ def test_dash_callbacks_need_the_csrf_header(login, client: FlaskClient) -> None
         ("shell-nav", "children"),
         ("shell-user-menu", "children"),
         ("shell-writer-select-wrapper", "style"),
+        ("shell-period-controls", "style"),
         ("shell-filter-bar", "style"),
     ]
     payload = {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
         "outputs": [{"id": i, "property": p} for i, p in outputs],
-        "inputs": [{"id": "shell-url", "property": "pathname", "value": "/"}],
+        "inputs": [
+            {"id": "shell-url", "property": "pathname", "value": "/"},
+            {"id": "shell-nav-refresh", "property": "data", "value": 0},
+        ],
         "changedPropIds": ["shell-url.pathname"],
     }
     refused = client.post("/_dash-update-component", json=payload)

@@ -1,12 +1,14 @@
-"""``writer_reader_summary`` and ``writer_reader_daily`` (data/progress.py, revision 0005) on
-SQLite and PostgreSQL, against the hand-built platform of tests/metrics_fixtures.py.
+"""``writer_reader_summary``, ``writer_reader_daily`` (data/progress.py, revision 0005) and
+``writer_reader_first_active`` (revision 0010) on SQLite and PostgreSQL, against the
+hand-built platform of tests/metrics_fixtures.py.
 
 The stored tables always equal the direct computation from ``story_reader_summary`` and
 ``story_reader_daily`` (worked out here in Python): after the first build, after late and
-backfilled events folded in by incremental rollups of only their own days, after a full
-rebuild, after the catalog rebuild, and when the migration fills them on upgrade. The read
-paths built on them (first-read-week cohorts, the most-engaged ranking) agree with the live
-computation for every writer, period and segment tried.
+backfilled events folded in by incremental rollups of only their own days, after days
+rebuilt with fewer rows (their events gone), after a full rebuild, after the catalog
+rebuild, and when the migrations fill them on upgrade. The read paths built on them
+(first-read-week cohorts, the most-engaged ranking, new vs returning readers) agree with
+the live computation for every writer, period and segment tried.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from data.migrate import alembic_config
 from data.models import (
+    Event,
     StoryReaderDaily,
     StoryReaderSummary,
     WriterReaderDaily,
+    WriterReaderFirstActive,
     WriterReaderSummary,
 )
 from data.progress import (
@@ -32,7 +36,13 @@ from data.progress import (
     rebuild_writer_reader_tables,
     update_reader_progress,
 )
-from data.queries.audience import live_cohort_counts, stored_cohort_counts, weekly_cohorts
+from data.queries.audience import (
+    audience_summary,
+    live_cohort_counts,
+    new_vs_returning,
+    stored_cohort_counts,
+    weekly_cohorts,
+)
 from data.queries.engagement import most_engaged_readers
 from data.queries.filters import Period, Scope, Segment
 from data.writes import insert_events, rebuild_rollups
@@ -46,6 +56,7 @@ from tests.metrics_fixtures import (
 
 W = WriterReaderSummary
 WRD = WriterReaderDaily
+F = WriterReaderFirstActive
 
 #: (writer, reader) -> (first chapter open on the writer's stories, its Monday), from the
 #: fixture's docstring (r3's d60 open of story 11 is later than its d3 open of story 10).
@@ -57,6 +68,17 @@ EXPECTED_FIRST = {
     (1, 5): (at(30, 0), day(28)),
     (1, 6): (at(50, 0), day(49)),
     (2, 1): (at(5, 8), day(0)),
+}
+#: (writer, reader) -> first active day with the writer: r5's d29 subscription comes
+#: before their first open (d30); r3's and r4's d60 activity comes after their first day.
+EXPECTED_FIRST_ACTIVE = {
+    (1, 1): day(0),
+    (1, 2): day(22),
+    (1, 3): day(3),
+    (1, 4): day(0),
+    (1, 5): day(29),
+    (1, 6): day(50),
+    (2, 1): day(5),
 }
 
 
@@ -132,9 +154,26 @@ def _direct_daily(session: Session) -> dict[tuple[int, int, date], tuple[Any, ..
     return result
 
 
+def _stored_first_active(session: Session) -> dict[tuple[int, int], date]:
+    session.expire_all()
+    return {(r.writer_id, r.reader_id): _as_date(r.first_day) for r in session.scalars(select(F))}
+
+
+def _direct_first_active(session: Session) -> dict[tuple[int, int], date]:
+    """min(day) of ``story_reader_daily`` per writer and reader (rows without a writer
+    left out)."""
+    first: dict[tuple[int, int], date] = {}
+    for r in session.scalars(select(StoryReaderDaily)):
+        if r.writer_id is not None:
+            key = (r.writer_id, r.reader_id)
+            first[key] = min(first.get(key, r.day), r.day)
+    return first
+
+
 def _assert_stored_equals_direct(session: Session) -> None:
     assert _stored_first(session) == _direct_first(session)
     assert _stored_daily(session) == _direct_daily(session)
+    assert _stored_first_active(session) == _direct_first_active(session)
 
 
 def _direct_ranking(session: Session, writer: int, period: Period) -> list[tuple[Any, ...]]:
@@ -193,6 +232,14 @@ def _assert_read_paths_agree(session: Session) -> None:
                 ].itertuples(index=False)
             ]
             assert rows == _direct_ranking(session, writer, period), (writer, period)
+    periods = [Period(day(n), day(n + 6)) for n in range(-7, 63, 3)]
+    for writer in (1, 2, 3):
+        for segment in segments:
+            summary = audience_summary(session, Scope(writer), periods, segment=segment)
+            for period, counted in zip(periods, summary, strict=True):
+                assert counted.split == new_vs_returning(
+                    session, Scope(writer), period, segment=segment
+                ), (writer, period, segment)
 
 
 def _event(kind: str, reader: int, when: datetime, n: int, **where: int) -> dict[str, Any]:
@@ -228,6 +275,7 @@ def _late_events() -> list[dict[str, Any]]:
 
 def test_writer_tables_exact(platform: Session) -> None:
     assert _stored_first(platform) == EXPECTED_FIRST
+    assert _stored_first_active(platform) == EXPECTED_FIRST_ACTIVE
     daily = _stored_daily(platform)
     assert len(daily) == len(_direct_daily(platform))
     # r1's chapter 1 day with writer 1: one open, one completion, 300 s, no revenue
@@ -250,8 +298,12 @@ def test_late_events_through_incremental_rollups(platform: Session) -> None:
     assert first[(2, 4)] == (at(12, 9), day(7))
     assert _stored_daily(platform)[(1, 6, day(50))][1:3] == (day(10), day(7))
     _assert_stored_equals_direct(platform)
+    assert _stored_first_active(platform)[(1, 6)] == day(10)  # moved earlier from d50
     rebuild_rollups(platform, [day(1), day(2), day(21)])  # then activity without an open
     platform.commit()
+    first_active = _stored_first_active(platform)
+    assert first_active[(1, 2)] == day(1)  # before their first open (d22)
+    assert first_active[(2, 5)] == day(2)  # active with writer 2, never opened a chapter
     daily = _stored_daily(platform)
     assert daily[(2, 5, day(2))][1:3] == (None, None)
     assert daily[(1, 2, day(1))][1:3] == (day(22), day(21))
@@ -268,8 +320,42 @@ def test_late_events_through_incremental_rollups(platform: Session) -> None:
     assert (_stored_first(platform), _stored_daily(platform)) == incremental
 
 
+def test_days_rebuilt_with_fewer_rows(platform: Session) -> None:
+    """A day rebuilt after its events went away: a first active day on it moves to the
+    pair's next active day, or the pair's row goes when it has none left; pairs active
+    only on other days keep theirs."""
+    insert_events(platform, _late_events())
+    platform.flush()
+    rebuild_rollups(platform, [day(1), day(2), day(10), day(12), day(21)])
+    platform.commit()
+    before = _stored_first_active(platform)
+    assert (before[(1, 2)], before[(2, 5)], before[(1, 6)]) == (day(1), day(2), day(10))
+    gone = ("late3", "late4", "late1")  # r5's d2 like, r2's d1 view, r6's d10 open
+    platform.execute(delete(Event).where(Event.message_id.in_(gone)))
+    rebuild_rollups(platform, [day(1), day(2)])
+    platform.commit()
+    after = _stored_first_active(platform)
+    assert after[(1, 2)] == day(21)  # their d21 view is next
+    assert (2, 5) not in after  # no activity with writer 2 left
+    assert after[(1, 6)] == day(10)  # d10 not rebuilt yet: the rollups still have it
+    _assert_stored_equals_direct(platform)
+    rebuild_rollups(platform, [day(10)])
+    platform.commit()
+    assert _stored_first_active(platform)[(1, 6)] == day(50)
+    _assert_stored_equals_direct(platform)
+    _assert_read_paths_agree(platform)
+    rebuilt = (_stored_first(platform), _stored_daily(platform), _stored_first_active(platform))
+    rebuild_rollups(platform)  # a full rebuild agrees with the incremental ones
+    platform.commit()
+    assert (
+        _stored_first(platform),
+        _stored_daily(platform),
+        _stored_first_active(platform),
+    ) == rebuilt
+
+
 def test_maintenance_is_idempotent_and_order_independent(platform: Session) -> None:
-    built = (_stored_first(platform), _stored_daily(platform))
+    built = (_stored_first(platform), _stored_daily(platform), _stored_first_active(platform))
     update_reader_progress(platform, [day(50), day(3)])
     update_reader_progress(platform)
     update_reader_progress(platform, [])
@@ -278,7 +364,11 @@ def test_maintenance_is_idempotent_and_order_independent(platform: Session) -> N
     rebuild_story_reader_summaries(platform)
     rebuild_writer_reader_tables(platform)
     platform.commit()
-    assert (_stored_first(platform), _stored_daily(platform)) == built
+    assert (
+        _stored_first(platform),
+        _stored_daily(platform),
+        _stored_first_active(platform),
+    ) == built
     _assert_stored_equals_direct(platform)
 
 
@@ -297,10 +387,20 @@ def test_upgrade_fills_the_tables(platform: Session, db_url: str) -> None:
     platform.flush()
     rebuild_rollups(platform)
     platform.commit()
-    maintained = (_stored_first(platform), _stored_daily(platform))
+    maintained = (
+        _stored_first(platform),
+        _stored_daily(platform),
+        _stored_first_active(platform),
+    )
+    assert maintained[2][(1, 2)] == day(1)
     platform.close()
     platform.get_bind().dispose()
     config = alembic_config(db_url)
-    command.downgrade(config, "0004")
-    command.upgrade(config, "head")
-    assert (_stored_first(platform), _stored_daily(platform)) == maintained
+    for revision in ("0009", "0004"):  # the first-active fill alone, then all three
+        command.downgrade(config, revision)
+        command.upgrade(config, "head")
+        assert (
+            _stored_first(platform),
+            _stored_daily(platform),
+            _stored_first_active(platform),
+        ) == maintained, revision
