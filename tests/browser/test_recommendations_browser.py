@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import (
-    ElementClickInterceptedException,
+    NoSuchElementException,
     StaleElementReferenceException,
 )
 from selenium.webdriver.common.by import By
@@ -50,17 +50,17 @@ def dash_app(sqlite_url: str, tmp_path):
 
 
 def click(dash_duo, by: str, selector: str) -> None:
-    """Find the element, scroll it into view and click it; retried while the list is being
-    re-rendered (a stale element) or a loading overlay covers it."""
+    """Find the element, scroll it into view and click it through the DOM (the sticky
+    navigation bar or a message may cover it); retried while the list is being re-rendered
+    (a stale element) or the element is not there yet."""
 
     def attempt() -> bool:
         try:
             element = dash_duo.driver.find_element(by, selector)
             dash_duo.driver.execute_script(
-                "arguments[0].scrollIntoView({block: 'center'})", element
+                "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element
             )
-            element.click()
-        except (ElementClickInterceptedException, StaleElementReferenceException):
+        except (NoSuchElementException, StaleElementReferenceException):
             return False
         return True
 
