@@ -21,7 +21,7 @@ from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from sqlalchemy.orm import Session, sessionmaker
 
-from callbacks.common import AccessDenied, Viewer, current_viewer, logger
+from callbacks.common import AccessDenied, Viewer, clicked, current_viewer, logger
 from components import ids
 from components.access_views import (
     HIDDEN,
@@ -265,12 +265,6 @@ def _form_states(form: str, fields: tuple[str, ...]) -> list[State]:
     return [State(ids.access_form_id(form, name), "value") for name in fields]
 
 
-def _clicked() -> bool:
-    """Whether the callback was triggered by an actual click (pattern-matched buttons are
-    re-created with ``n_clicks=None`` whenever their table re-renders)."""
-    return bool(ctx.triggered_id) and bool(ctx.triggered and ctx.triggered[0].get("value"))
-
-
 ADMINS_ONLY = "Administrators only."
 
 
@@ -411,7 +405,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         prevent_initial_call=True,
     )
     def ask_revoke(_clicks: list[int | None]):
-        if not _clicked():
+        if not clicked():
             raise PreventUpdate
         key_id = ctx.triggered_id["index"]
         message = (
@@ -476,7 +470,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         prevent_initial_call=True,
     )
     def toggle(_clicks: list[int | None], version: int | None):
-        if not _clicked():
+        if not clicked():
             raise PreventUpdate
         user_id = ctx.triggered_id["index"]
         if ctx.triggered_id.get("action") == "disable":
@@ -523,7 +517,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         prevent_initial_call=True,
     )
     def open_reset(_clicks: list[int | None], _cancel: int | None):
-        if not _clicked():
+        if not clicked():
             raise PreventUpdate
         clean = feedback_outputs("reset", None)[:-1]
         if ctx.triggered_id == ids.access_form_id("reset", "cancel"):

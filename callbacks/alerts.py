@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from callbacks.common import (
     AccessDenied,
     Viewer,
+    clicked,
     current_viewer,
     error_message,
     friendly_errors,
     resolve_scope,
 )
-from callbacks.page_context import scope_name
+from callbacks.page_context import reporting_currency, scope_name
 from components import ids
 from components.alert_views import AlertEntry, alerts_list, no_alerts_state
 from components.pages.alerts import UNREAD
@@ -164,17 +165,8 @@ def mark_read(
     return True, f"Marked {marked} alert{'s' if marked != 1 else ''} as read."
 
 
-def _clicked() -> bool:
-    """Whether a real click triggered the callback (re-rendered buttons come with
-    ``n_clicks=None``)."""
-    return bool(ctx.triggered_id) and bool(ctx.triggered and ctx.triggered[0].get("value"))
-
-
 def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     """Wire the Alerts callbacks onto ``app``."""
-
-    def currency() -> str:
-        return app.server.config.get("REPORTING_CURRENCY", "USD")
 
     @app.callback(
         Output(ids.ALERTS_SUBTITLE, "children"),
@@ -189,7 +181,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     def update_alerts(writer, show, _version) -> tuple:
         viewer = current_viewer()
         with sessions() as session:
-            view = build_alerts(session, viewer, writer, show, currency=currency())
+            view = build_alerts(session, viewer, writer, show, currency=reporting_currency(app))
         return view.subtitle, view.status, view.content, view.mark_all_disabled
 
     @app.callback(
@@ -203,7 +195,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         prevent_initial_call=True,
     )
     def mark(_all, _one, writer, version) -> tuple:
-        if not _clicked():
+        if not clicked():
             raise PreventUpdate
         trigger = ctx.triggered_id
         alert_id = None if trigger == ids.ALERTS_MARK_ALL else trigger["index"]

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlencode
 
-from dash import Input
+from dash import Input, ctx
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from flask_login import current_user
@@ -384,3 +384,10 @@ def friendly_errors(
         return guarded
 
     return decorate
+
+
+def clicked() -> bool:
+    """Whether a real click triggered the running callback. Pattern-matched buttons are
+    re-created with ``n_clicks=None`` whenever the list holding them re-renders, which
+    fires their callbacks without a click."""
+    return bool(ctx.triggered_id) and bool(ctx.triggered and ctx.triggered[0].get("value"))

@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from callbacks.common import (
     AccessDenied,
     Viewer,
+    clicked,
     current_viewer,
     error_message,
     friendly_errors,
     resolve_scope,
 )
-from callbacks.page_context import scope_name
+from callbacks.page_context import reporting_currency, scope_name
 from components import ids
 from components.recommendation_views import (
     RecommendationCardData,
@@ -160,17 +161,8 @@ def restore(
     return True, "Restored."
 
 
-def _clicked() -> bool:
-    """Whether a real click triggered the callback (re-rendered cards come with
-    ``n_clicks=None``)."""
-    return bool(ctx.triggered_id) and bool(ctx.triggered and ctx.triggered[0].get("value"))
-
-
 def register(app: Dash, sessions: sessionmaker[Session]) -> None:
     """Wire the Recommendations callbacks onto ``app``."""
-
-    def currency() -> str:
-        return app.server.config.get("REPORTING_CURRENCY", "USD")
 
     @app.callback(
         Output(ids.RECO_SUBTITLE, "children"),
@@ -184,7 +176,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         viewer = current_viewer()
         with sessions() as session:
             view = build_recommendations(
-                session, viewer, writer, show_dismissed, currency=currency()
+                session, viewer, writer, show_dismissed, currency=reporting_currency(app)
             )
         return view.subtitle, view.content
 
@@ -198,7 +190,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
         prevent_initial_call=True,
     )
     def change(_dismiss, _restore, writer, version) -> tuple:
-        if not _clicked():
+        if not clicked():
             raise PreventUpdate
         action = dismiss if ctx.triggered_id["type"] == ids.RECO_DISMISS else restore
         fingerprint = ctx.triggered_id["index"]
