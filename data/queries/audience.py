@@ -190,10 +190,10 @@ def audience_summary(
     (``…_writer_id_first_day``: a reader whose first active day with the writer is in the
     period is active in it and was not before it), the returning ones the rest. The
     platform groups ``story_reader_daily`` and probes "active before the period" per reader
-    and period (``ix_story_reader_daily_reader_id``). The first period's readers are joined
-    to ``readers`` once and grouped by all four traits together (the per-trait counts are
-    summed here). The other periods get no trait breakdowns: the page shows only the
-    period's, and they would cost a reader lookup per reader."""
+    and period. The first period's readers are joined to ``readers`` once and grouped by
+    all four traits together (the per-trait counts are summed here). The other periods get
+    no trait breakdowns: the page shows only the period's, and they would cost a reader
+    lookup per reader."""
     if not periods:
         raise ValueError("audience_summary needs at least one period")
     rows = session.execute(_summary_statement(scope, list(periods), segment)).all()
@@ -284,45 +284,63 @@ def _summary_statement(
       not (``was_active`` NULL);
     - ``"new"`` (writers only): the period's new readers (``active_days`` NULL);
     - ``"traits"``: readers of ``periods[0]`` with those four traits, ``"unknown"`` for a
-      missing one (``active_days`` NULL)."""
-    active = union_all(
-        *(_period_activity(scope, p, index, segment) for index, p in enumerate(periods))
-    ).cte("active")
+      missing one (``active_days`` NULL).
+
+    The per-reader rows that feed two parts are a CTE (both backends materialize one used
+    twice, so it is computed once): a writer's first period (activity and traits; the
+    other periods are grouped straight from their subqueries), the platform's flagged
+    readers of every period (each "active before" probe runs once)."""
     if scope.is_platform:
+        active = union_all(
+            *(_period_activity(scope, p, index, segment) for index, p in enumerate(periods))
+        ).cte("active")
         before = aliased(SRD)
         earlier = select(before.reader_id).where(
             before.reader_id == active.c.reader_id, before.day < active.c.start
         )
-        # used twice below: both backends materialize it, so each probe runs once
-        readers = select(
+        flagged = select(
             active.c.period,
             active.c.reader_id,
             active.c.active_days,
             exists(earlier).label("was_active"),
         ).cte("flagged")
-        was_active: Any = readers.c.was_active
-        counted_apart: list[Select] = []
-    else:
-        readers = active  # used twice below: materialized once
-        was_active = cast(null(), Boolean)
-        counted_apart = [
-            _new_readers(scope.writer_id, p, index, segment) for index, p in enumerate(periods)
-        ]
-    activity = select(
+        return union_all(_histogram(flagged, flagged.c.was_active), _traits(flagged))
+    first = _period_activity(scope, periods[0], 0, segment).cte("active")
+    others = [
+        _period_activity(scope, period, index, segment).subquery()
+        for index, period in enumerate(periods[1:], start=1)
+    ]
+    return union_all(
+        *(_histogram(readers, None) for readers in (first, *others)),
+        *(_new_readers(scope.writer_id, p, index, segment) for index, p in enumerate(periods)),
+        _traits(first),
+    )
+
+
+def _histogram(readers: Any, was_active: Any) -> Select:
+    """The ``"activity"`` rows of ``readers`` (per-reader rows with ``period`` and
+    ``active_days``), grouped also by ``was_active`` unless it is ``None``."""
+    flag = cast(null(), Boolean) if was_active is None else was_active
+    split = [] if was_active is None else [was_active]
+    return select(
         literal(_ACTIVITY).label("kind"),
         readers.c.period,
         readers.c.active_days,
-        was_active.label("was_active"),
+        flag.label("was_active"),
         *(cast(null(), String).label(dimension) for dimension in DIMENSIONS),
         func.count().label("readers"),
-    ).group_by(
-        readers.c.period, readers.c.active_days, *([was_active] if scope.is_platform else [])
-    )
+    ).group_by(readers.c.period, readers.c.active_days, *split)
+
+
+def _traits(readers: Any) -> Select:
+    """The ``"traits"`` rows of the period-0 readers among ``readers`` (per-reader rows
+    with ``period`` and ``reader_id``): one ``readers`` lookup each, grouped by all four
+    traits."""
     values = [
         func.coalesce(getattr(Reader, dimension), UNKNOWN).label(dimension)
         for dimension in DIMENSIONS
     ]
-    by_traits = (
+    return (
         select(
             literal(_TRAITS).label("kind"),
             readers.c.period,
@@ -336,7 +354,6 @@ def _summary_statement(
         .where(readers.c.period == 0)
         .group_by(readers.c.period, *values)
     )
-    return union_all(activity, *counted_apart, by_traits)
 
 
 def weekly_cohorts(

@@ -393,10 +393,10 @@ def test_upgrade_fills_the_tables(platform: Session, db_url: str) -> None:
         _stored_first_active(platform),
     )
     assert maintained[2][(1, 2)] == day(1)
-    platform.close()
-    platform.get_bind().dispose()
     config = alembic_config(db_url)
     for revision in ("0009", "0004"):  # the first-active fill alone, then all three
+        platform.close()  # no open transaction may hold the tables (PostgreSQL)
+        platform.get_bind().dispose()
         command.downgrade(config, revision)
         command.upgrade(config, "head")
         assert (
