@@ -47,7 +47,7 @@ from flask import Flask
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from app import create_app
+from app import create_app, freeze_startup_objects
 from app.auth.accounts import AccountUser
 from app.dash_app import EXTENSION_KEY
 from app.database import get_database
@@ -201,6 +201,7 @@ def main() -> None:
             "WTF_CSRF_ENABLED": False,
         }
     )
+    freeze_startup_objects()  # as create_app does outside tests (APP_ENV=test here)
     dash_app = server.extensions[EXTENSION_KEY]
     with get_database(server).session() as session:
         events = session.scalar(select(func.count()).select_from(Event))
@@ -222,6 +223,7 @@ def main() -> None:
     per_callback: dict[tuple[str, str], list[float]] = {}
     per_page: dict[str, list[float]] = {}
     shell_samples: dict[str, list[float]] = {}
+    per_writer: dict[tuple[str, int], list[float]] = {}
     for writer in writers:
         user = writer_account(writer)
         for page in pages:
@@ -253,6 +255,7 @@ def main() -> None:
                     per_callback.setdefault((page.title, callback.label), []).append(elapsed)
                     total += elapsed
                 per_page.setdefault(page.title, []).append(total)
+                per_writer.setdefault((page.title, writer), []).append(total)
     print(f"\n{'page':<10} {'callback (first output)':<34} {'p50 ms':>8} {'p95 ms':>8}")
     for (title, label), samples in per_callback.items():
         print(
@@ -264,6 +267,14 @@ def main() -> None:
         p95 = percentile_ms(samples, 95)
         flag = "ok" if p95 < TARGET_MS else "SLOW"
         print(f"{title:<10} {'':<34} {percentile_ms(samples, 50):8.1f} {p95:8.1f}  {flag}")
+    print(f"\n{'page':<10} {'by writer (p50 / p95 ms)':<34}")
+    for title in per_page:
+        cells = [
+            f"w{writer} {percentile_ms(samples, 50):.0f}/{percentile_ms(samples, 95):.0f}"
+            for (page_title, writer), samples in per_writer.items()
+            if page_title == title
+        ]
+        print(f"{title:<10} {'  '.join(cells)}")
     for label, samples in shell_samples.items():
         print(
             f"{'(shell)':<10} {label:<34} {percentile_ms(samples, 50):8.1f} "

@@ -64,3 +64,24 @@ def test_invalid_settings_are_refused_with_the_variable_name() -> None:
     ):
         with pytest.raises(ConfigError, match=name):
             load_config({"SECRET_KEY": "k", **environ})
+
+
+def test_serving_apps_freeze_their_startup_objects_and_test_apps_do_not(tmp_path) -> None:
+    import gc
+
+    gc.unfreeze()
+    try:
+        _app(tmp_path, "test-env")
+        assert gc.get_freeze_count() == 0  # a test process builds many apps: nothing frozen
+        create_app(
+            {
+                "APP_ENV": "development",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'dev'}.db",
+                "INSTANCE_PATH": str(tmp_path / "dev"),
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        # The libraries and the app (well over 100,000 objects) leave the collector's walk.
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
