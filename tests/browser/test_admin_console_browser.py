@@ -312,7 +312,10 @@ def test_screenshots_on_the_demo_platform(dash_duo, sqlite_url: str, tmp_path: P
     admin_email, admin_password = next((e, p) for e, p, role, _ in accounts if role == "admin")
     base = start(dash_duo, app)
     send(base, key, _traffic(utcnow(), [tuple(row) for row in chapters]))
-    dash_duo.driver.set_window_size(1440, 900)
+    dash_duo.driver.execute_cdp_cmd(  # the page area itself is 1440×900
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
     sign_in(dash_duo, base, admin_email, admin_password)
     dash_duo.wait_for_text_to_equal("#overview-title", "Overview", timeout=30)
 

@@ -15,6 +15,7 @@ from app.dash_app import EXTENSION_KEY
 from app.database import get_database
 from components import ids
 from tests.alerts_fixtures import add_alert
+from tests.browser.screens import save_page_screenshot
 from tests.factories import ACCOUNTS, WRITER_PASSWORD, build_small_platform
 
 pytestmark = pytest.mark.browser
@@ -78,6 +79,7 @@ def test_a_writer_opens_alerts_and_marks_one_read(dash_duo, dash_app) -> None:
     link = dash_duo.driver.find_element(By.CSS_SELECTOR, f"{item} a.alert-story-link")
     assert link.get_attribute("href").endswith("/stories/10")
     assert "alert-unread" in dash_duo.find_element(item).get_attribute("class")
+    save_page_screenshot(dash_duo, "alerts")
 
     button = dash_duo.driver.find_element(
         By.XPATH, f"//*[@id='{ids.alert_item_id(alert_id)}']//button"

@@ -7,9 +7,7 @@ the real form, opens /recommendations from the navigation, sees the planted drop
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import (
@@ -23,12 +21,12 @@ from app.dash_app import EXTENSION_KEY
 from app.database import get_database
 from app.jobs.runner import run_job
 from components import ids
+from tests.browser.screens import save_page_screenshot
 from tests.browser.test_writer_pages_browser import TIMEOUT, sign_in, start, wait_until
 from tests.factories import ACCOUNTS, WRITER_PASSWORD
 from tests.recommendation_fixtures import PLANTED_DROPOFF_CHAPTER, build_recommendation_platform
 
 pytestmark = pytest.mark.browser
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "recommendations.png"
 
 
 @pytest.fixture
@@ -83,9 +81,7 @@ def test_writer_dismisses_a_recommendation(dash_duo, dash_app) -> None:
     wait_until(dash_duo, lambda: headline in card_titles(dash_duo), "the drop-off card")
     assert any("42-day break" in title for title in card_titles(dash_duo))
     dash_duo.wait_for_contains_text(f"#{ids.RECO_SUBTITLE}", "Ada Quill", timeout=TIMEOUT)
-    if os.environ.get("LEGATO_SCREENSHOTS") == "1":
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        dash_duo.driver.save_screenshot(str(SCREENSHOT))
+    save_page_screenshot(dash_duo, "recommendations")
 
     assert card_titles(dash_duo)[0] == headline  # ranked first
     click(dash_duo, By.XPATH, "//*[@id='reco-card-1']//button[contains(., 'Dismiss')]")
