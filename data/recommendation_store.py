@@ -53,38 +53,16 @@ from data.models import (
     WriterDaily,
     WriterReaderDaily,
 )
+from data.recommendation_inputs import (
+    CHAPTER_COLUMNS,
+    HOUR_COLUMNS,
+    SEGMENT_COLUMNS,
+    STORY_COLUMNS,
+    WEEKLY_COLUMNS,
+)
 from data.sql import seconds_between, week_start
 
 P = ReaderChapterProgress
-STORY_COLUMNS = ["story_id", "title", "status", "paywall_from_chapter"]
-CHAPTER_COLUMNS = [
-    "story_id",
-    "chapter_id",
-    "number",
-    "title",
-    "word_count",
-    "published_at",
-    "is_paid",
-    "price_minor",
-    "readers",
-    "reached",
-    "paywall_reached",
-    "unlocked",
-    "views",
-    "completions",
-    "release_day_opens",
-]
-WEEKLY_COLUMNS = ["story_id", "week", "readers"]
-HOUR_COLUMNS = ["weekday", "hour", "opens"]
-SEGMENT_COLUMNS = [
-    "country",
-    "device",
-    "age_band",
-    "acquisition_source",
-    "previous",
-    "current",
-    "retained",
-]
 _COUNTS = ("readers", "reached", "paywall_reached", "unlocked", "views", "completions")
 
 

@@ -12,11 +12,6 @@ import pytest
 
 from app.analytics import recommendations as rules
 from app.analytics.recommendations import (
-    CHAPTER_COLUMNS,
-    HOUR_COLUMNS,
-    SEGMENT_COLUMNS,
-    STORY_COLUMNS,
-    WEEKLY_COLUMNS,
     Recommendation,
     WriterInputs,
     cadence_recommendations,
@@ -28,6 +23,13 @@ from app.analytics.recommendations import (
     recommend,
     release_time_recommendation,
     segment_recommendations,
+)
+from data.recommendation_inputs import (
+    CHAPTER_COLUMNS,
+    HOUR_COLUMNS,
+    SEGMENT_COLUMNS,
+    STORY_COLUMNS,
+    WEEKLY_COLUMNS,
 )
 
 AS_OF = date(2026, 6, 28)  # a Sunday: the week of Jun 22 is the last complete one
