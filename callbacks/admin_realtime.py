@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callbacks.common import AccessDenied, Viewer, current_viewer, logger
 from components import ids
 from components.feedback import error_alert
+from components.figures import figure as blank_figure
 from components.pages.admin_realtime import REFRESH_SECONDS, quiet_state, tiles
 from components.realtime_views import as_of_text, per_minute_figure, top_stories_table
 from data.db import utcnow
@@ -111,7 +112,7 @@ def register(app: Dash, sessions: sessionmaker[Session]) -> None:
                 )
         except AccessDenied:
             alert = error_alert("This page is for administrators only.")
-            return "", alert, None, go.Figure(), HIDDEN, None, None
+            return "", alert, None, blank_figure([], {}), HIDDEN, None, None
         except Exception:
             logger.exception("real-time refresh failed")
             alert = error_alert("We couldn't refresh the real-time view; retrying shortly.")

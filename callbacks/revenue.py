@@ -144,16 +144,15 @@ def bucketed(by_day: pd.DataFrame, days: int) -> tuple[pd.DataFrame, str]:
 def _sources_figure(summary: RevenueSummary, days: int, currency: str) -> go.Figure:
     frame, x_title = bucketed(summary.by_day, days)
     granularity = {"Date": "Daily", "Month": "Monthly"}.get(x_title, "Weekly")
-    figure = stacked_money_figure(
+    return stacked_money_figure(
         frame,
         x="bucket",
         series=SERIES,
         title=f"{granularity} revenue by source",
         x_title=x_title,
         currency=currency,
+        x_tickformat="%b %-d" if x_title != "Month" else "%b %Y",
     )
-    figure.update_xaxes(tickformat="%b %-d" if x_title != "Month" else "%b %Y")
-    return figure
 
 
 def _mix_figure(summary: RevenueSummary, currency: str) -> go.Figure:

@@ -13,8 +13,9 @@ from dash import html
 from dash.development.base_component import Component
 
 from components import ids
+from components.figures import titled_figure
 from components.formatting import DASH, format_int, format_percent, format_value
-from components.theme import GRID, MUTED, NEGATIVE, POSITIVE, base_layout
+from components.theme import GRID, MUTED, NEGATIVE, POSITIVE
 
 STATUS_COLORS = {
     "draft": "secondary",
@@ -570,29 +571,29 @@ def analysis_pending_view(exposures: int) -> Component:
     )
 
 
+#: A dashed reference line at zero lift (layout shape): across the plot at x = 0 (forest)
+#: or along it at y = 0 (cumulative), like plotly's ``add_vline`` / ``add_hline``.
+_ZERO_LINE = {"color": "#64748b", "dash": "dash", "width": 1}
+
+
 def forest_figure(points: Sequence[Mapping[str, Any]]) -> go.Figure:
     """Lift with its interval per (metric, treatment): ``points`` items have label, lift,
     ci_lower, ci_upper, call. Lifts are shown in percent around a zero line."""
-    layout = base_layout(
-        "Lift by metric (with interval)", "", height=max(220, 70 + 46 * len(points))
-    )
-    figure = go.Figure(layout=layout)
-    figure.update_layout(
-        hovermode="closest", showlegend=False, margin={"l": 220, "r": 30, "t": 56, "b": 48}
-    )
     usable = [p for p in points if p["lift"] is not None]
     labels = [p["label"] for p in usable]
+    traces = []
     for point in usable:
         color = CALL_STYLE.get(point["call"], CALL_STYLE["inconclusive"])[1]
         lower = point["ci_lower"] if point["ci_lower"] is not None else point["lift"]
         upper = point["ci_upper"] if point["ci_upper"] is not None else point["lift"]
-        figure.add_trace(
-            go.Scatter(
-                x=[point["lift"] * 100],
-                y=[point["label"]],
-                mode="markers",
-                marker={"size": 11, "color": color},
-                error_x={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [point["lift"] * 100],
+                "y": [point["label"]],
+                "mode": "markers",
+                "marker": {"size": 11, "color": color},
+                "error_x": {
                     "type": "data",
                     "symmetric": False,
                     "array": [(upper - point["lift"]) * 100],
@@ -601,23 +602,45 @@ def forest_figure(points: Sequence[Mapping[str, Any]]) -> go.Figure:
                     "thickness": 2,
                     "width": 6,
                 },
-                hovertemplate=f"{point['label']}<br>lift %{{x:+.1f}}% [{lower * 100:+.1f}%, {upper * 100:+.1f}%]<extra></extra>",
-            )
+                "hovertemplate": f"{point['label']}<br>lift %{{x:+.1f}}% [{lower * 100:+.1f}%, {upper * 100:+.1f}%]<extra></extra>",
+            }
         )
-    figure.add_vline(x=0, line={"color": "#64748b", "dash": "dash", "width": 1})
-    figure.update_xaxes(
-        title={"text": "Relative lift vs control (%)"},
-        ticksuffix="%",
-        zeroline=False,
-        rangemode="normal",
+    layout = {
+        "hovermode": "closest",
+        "showlegend": False,
+        "margin": {"l": 220, "r": 30, "t": 56, "b": 48},
+        "shapes": [
+            {
+                "type": "line",
+                "xref": "x",
+                "x0": 0,
+                "x1": 0,
+                "yref": "y domain",
+                "y0": 0,
+                "y1": 1,
+                "line": _ZERO_LINE,
+            }
+        ],
+        "xaxis": {
+            "title": {"text": "Relative lift vs control (%)"},
+            "ticksuffix": "%",
+            "zeroline": False,
+            "rangemode": "normal",
+        },
+        "yaxis": {
+            "title": {"text": ""},
+            "categoryorder": "array",
+            "categoryarray": list(reversed(labels)),
+            "gridcolor": GRID,
+        },
+    }
+    return titled_figure(
+        "Lift by metric (with interval)",
+        "",
+        traces,
+        layout,
+        height=max(220, 70 + 46 * len(points)),
     )
-    figure.update_yaxes(
-        title={"text": ""},
-        categoryorder="array",
-        categoryarray=list(reversed(labels)),
-        gridcolor=GRID,
-    )
-    return figure
 
 
 def cumulative_figure(
@@ -625,50 +648,66 @@ def cumulative_figure(
 ) -> go.Figure:
     """Cumulative lift over first-exposure days, one line (with interval band) per
     treatment: ``series[variant]`` = [{day, lift, ci_lower, ci_upper}]."""
-    figure = go.Figure(
-        layout=base_layout(f"Cumulative lift: {metric_label}", "Lift vs control (%)")
-    )
-    figure.update_layout(hovermode="x unified")
+    traces = []
     for index, (variant, points) in enumerate(series.items()):
         color = VARIANT_COLORS[(index + 1) % len(VARIANT_COLORS)]
         usable = [p for p in points if p["lift"] is not None]
         days = [p["day"] for p in usable]
         if any(p["ci_lower"] is not None for p in usable):
-            figure.add_trace(
-                go.Scatter(
-                    x=days + days[::-1],
-                    y=[p["ci_upper"] * 100 for p in usable]
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": days + days[::-1],
+                    "y": [p["ci_upper"] * 100 for p in usable]
                     + [p["ci_lower"] * 100 for p in reversed(usable)],
-                    fill="toself",
-                    fillcolor="rgba(79,70,229,0.12)" if index == 0 else "rgba(14,165,233,0.12)",
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    showlegend=False,
-                )
+                    "fill": "toself",
+                    "fillcolor": "rgba(79,70,229,0.12)" if index == 0 else "rgba(14,165,233,0.12)",
+                    "line": {"width": 0},
+                    "hoverinfo": "skip",
+                    "showlegend": False,
+                }
             )
-        figure.add_trace(
-            go.Scatter(
-                x=days,
-                y=[p["lift"] * 100 for p in usable],
-                mode="lines+markers",
-                name=variant,
-                line={"color": color, "width": 2},
-                hovertemplate="%{y:+.1f}%",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": days,
+                "y": [p["lift"] * 100 for p in usable],
+                "mode": "lines+markers",
+                "name": variant,
+                "line": {"color": color, "width": 2},
+                "hovertemplate": "%{y:+.1f}%",
+            }
         )
-    figure.add_hline(y=0, line={"color": "#64748b", "dash": "dash", "width": 1})
-    figure.update_yaxes(ticksuffix="%", rangemode="normal")
-    figure.update_xaxes(title={"text": "First exposure up to"})
-    return figure
+    layout = {
+        "hovermode": "x unified",
+        "shapes": [
+            {
+                "type": "line",
+                "xref": "x domain",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": 0,
+                "y1": 0,
+                "line": _ZERO_LINE,
+            }
+        ],
+        "xaxis": {"title": {"text": "First exposure up to"}},
+        "yaxis": {"ticksuffix": "%", "rangemode": "normal"},
+    }
+    return titled_figure(f"Cumulative lift: {metric_label}", "Lift vs control (%)", traces, layout)
 
 
 def empty_figure(message: str) -> go.Figure:
     """A blank chart carrying ``message``."""
-    figure = go.Figure(layout=base_layout("", "", height=240))
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
-    figure.add_annotation(text=message, showarrow=False, font={"color": MUTED, "size": 14})
-    return figure
+    layout = {
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "annotations": [
+            {"text": message, "showarrow": False, "font": {"color": MUTED, "size": 14}}
+        ],
+    }
+    return titled_figure("", "", [], layout, height=240)
 
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""Plotly figures. Inputs are plain data (pandas objects, lists); no I/O."""
+"""Plotly figures. Inputs are plain data (pandas objects, lists); no I/O.
+
+Every figure of the app is built by :func:`figure` from plain trace and layout dicts, in
+one step and without plotly's per-property validation (see its docstring)."""
 
 from __future__ import annotations
 
@@ -19,10 +22,46 @@ from components.theme import (
     MUTED,
     PRIMARY,
     RELEASE_COLOR,
-    base_layout,
     base_layout_spec,
     rgba,
 )
+
+
+def figure(traces: list[dict], layout: dict) -> go.Figure:
+    """A ``go.Figure`` of ``traces`` on ``layout``, built without plotly's validation.
+
+    Contract: each trace is a plain dict with a ``"type"`` key (``"bar"``, ``"scatter"``,
+    ``"pie"``, ``"choropleth"``, ``"heatmap"``, …) and plotly's property names; ``layout``
+    is a plain dict of layout properties. Values are sent to the browser as given, so they
+    must be what plotly's validators would have produced: lists, numpy arrays, strings,
+    numbers, dates (not pandas objects). Names and values are not checked here, per request
+    (validating every property cost more than a page's queries): the figure builders are
+    checked against plotly's schema in the tests (``tests/unit/test_figure_specs.py``),
+    which rebuild each figure with validation. The registered default template
+    (``components.theme.TEMPLATE``) is applied as for any figure, and ``update_*`` calls
+    on the result stay unvalidated."""
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _merge(target: dict, update: dict) -> dict:
+    """``target`` updated in place with ``update`` key by key, nested dicts merged (what
+    ``update_layout`` does), and returned."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+def titled_figure(
+    title: str, y_title: str, traces: list[dict], layout: dict, *, height: int = 360
+) -> go.Figure:
+    """:func:`figure` of ``traces`` on the shared layout
+    (``components.theme.base_layout_spec``) merged with ``layout`` (nested dicts merged
+    key by key, like ``update_layout``; a value of another type replaces)."""
+    return figure(traces, _merge(base_layout_spec(title, y_title, height=height), layout))
+
 
 Y_TITLES = {
     "count": "Count",
@@ -75,71 +114,80 @@ def daily_metric_figure(
     is drawn as a dotted segment labelled "so far"."""
     color = METRIC_COLORS.get(metric_key, PRIMARY)
     y_title = metric_label if unit == "count" else Y_TITLES[unit]
-    figure = go.Figure(layout=base_layout(f"Daily {metric_label.lower()}", y_title))
     hover = _hover_format(unit, currency_symbol)
-    x = pd.to_datetime(pd.Index(current.index))
+    x = pd.to_datetime(pd.Index(current.index)).to_numpy()
+    traces: list[dict] = []
     if previous is not None and len(previous) == len(current):
         previous_days = pd.to_datetime(pd.Index(previous.index))
-        figure.add_trace(
-            go.Scatter(
-                x=x,
-                y=_to_display(previous.astype(float), unit).to_numpy(),
-                customdata=previous_days.strftime("%b %d, %Y"),
-                name=comparison_name,
-                mode="lines",
-                line={"color": MUTED, "dash": "dash", "width": 1.5},
-                hovertemplate=f"{comparison_name} ({'%{customdata}'}): {hover}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": _to_display(previous.astype(float), unit).to_numpy(),
+                "customdata": previous_days.strftime("%b %d, %Y").tolist(),
+                "name": comparison_name,
+                "mode": "lines",
+                "line": {"color": MUTED, "dash": "dash", "width": 1.5},
+                "hovertemplate": f"{comparison_name} ({'%{customdata}'}): {hover}<extra></extra>",
+            }
         )
     values = _to_display(current.astype(float), unit).to_numpy()
     split = len(values) - 1 if partial_last_day and len(values) > 1 else len(values)
     if split < len(values):
-        figure.add_trace(
-            go.Scatter(
-                x=x[split - 1 :],
-                y=values[split - 1 :],
-                name="Today so far",
-                mode="lines+markers",
-                marker={"size": 5, "symbol": "circle-open"},
-                line={"color": color, "width": 2, "dash": "dot"},
-                hovertemplate=f"Today so far: {hover}<extra></extra>",
-                showlegend=True,
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x[split - 1 :],
+                "y": values[split - 1 :],
+                "name": "Today so far",
+                "mode": "lines+markers",
+                "marker": {"size": 5, "symbol": "circle-open"},
+                "line": {"color": color, "width": 2, "dash": "dot"},
+                "hovertemplate": f"Today so far: {hover}<extra></extra>",
+                "showlegend": True,
+            }
         )
-    figure.add_trace(
-        go.Scatter(
-            x=x[:split],
-            y=values[:split],
-            name=metric_label,
-            mode="lines+markers",
-            marker={"size": 4},
-            line={"color": color, "width": 2.5},
-            fill="tozeroy",
-            fillcolor=rgba(color, 0.08),
-            hovertemplate=f"{metric_label}: {hover}<extra></extra>",
-        )
+    traces.append(
+        {
+            "type": "scatter",
+            "x": x[:split],
+            "y": values[:split],
+            "name": metric_label,
+            "mode": "lines+markers",
+            "marker": {"size": 4},
+            "line": {"color": color, "width": 2.5},
+            "fill": "tozeroy",
+            "fillcolor": rgba(color, 0.08),
+            "hovertemplate": f"{metric_label}: {hover}<extra></extra>",
+        }
     )
     if unit == "money":
-        figure.update_yaxes(tickprefix=currency_symbol, tickformat=",.0f")
+        yaxis = {"tickprefix": currency_symbol, "tickformat": ",.0f"}
     elif unit == "ratio":
-        figure.update_yaxes(ticksuffix="%", rangemode="tozero")
+        yaxis = {"ticksuffix": "%", "rangemode": "tozero"}
     else:
-        figure.update_yaxes(tickformat=",.0f" if unit == "count" else ",.1f")
-    _add_releases(figure, annotations or [])
-    _add_hiatuses(figure, hiatuses or [])
-    figure.update_xaxes(tickformat="%b %d")
-    return figure
+        yaxis = {"tickformat": ",.0f" if unit == "count" else ",.1f"}
+    releases = _releases_trace(annotations or [])
+    if releases is not None:
+        traces.append(releases)
+    layout: dict = {"xaxis": {"tickformat": "%b %d"}, "yaxis": yaxis}
+    shapes, labels = _hiatus_bands(hiatuses or [])
+    if shapes:
+        layout.update(shapes=shapes, annotations=labels)
+    return titled_figure(f"Daily {metric_label.lower()}", y_title, traces, layout)
 
 
 RELEASES_SHOWN_PER_DAY = 4
 
 
-def _add_releases(figure: go.Figure, annotations: list[dict]) -> None:
+def _releases_trace(annotations: list[dict]) -> dict | None:
+    """One marker per release day on the baseline, hover listing the day's releases;
+    ``None`` without releases."""
     by_day: dict[pd.Timestamp, list[str]] = {}
     for note in annotations:
         by_day.setdefault(pd.Timestamp(note["day"]).normalize(), []).append(str(note["label"]))
     if not by_day:
-        return
+        return None
     days = sorted(by_day)
     texts = []
     for day in days:
@@ -147,22 +195,22 @@ def _add_releases(figure: go.Figure, annotations: list[dict]) -> None:
         shown = "<br>".join(labels[:RELEASES_SHOWN_PER_DAY])
         more = len(labels) - RELEASES_SHOWN_PER_DAY
         texts.append(shown + (f"<br>and {more} more" if more > 0 else ""))
-    figure.add_trace(
-        go.Scatter(
-            x=[day.to_pydatetime() for day in days],
-            y=[0] * len(days),
-            text=texts,
-            name="Chapter release",
-            mode="markers",
-            marker={"symbol": "triangle-up", "size": 10, "color": RELEASE_COLOR},
-            cliponaxis=False,
-            hovertemplate="Released: %{text}<extra></extra>",
-        )
-    )
+    return {
+        "type": "scatter",
+        "x": [day.to_pydatetime() for day in days],
+        "y": [0] * len(days),
+        "text": texts,
+        "name": "Chapter release",
+        "mode": "markers",
+        "marker": {"symbol": "triangle-up", "size": 10, "color": RELEASE_COLOR},
+        "cliponaxis": False,
+        "hovertemplate": "Released: %{text}<extra></extra>",
+    }
 
 
-def _add_hiatuses(figure: go.Figure, hiatuses: list[dict]) -> None:
-    # One layout update for all bands: plotly's add_vrect re-validates the layout per call.
+def _hiatus_bands(hiatuses: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The layout shapes (shaded bands) and annotations (labels at the top, staggered over
+    three rows) of ``hiatuses``."""
     shapes, labels = [], []
     for index, band in enumerate(hiatuses):
         start = pd.Timestamp(band["start"]).to_pydatetime()
@@ -193,38 +241,12 @@ def _add_hiatuses(figure: go.Figure, hiatuses: list[dict]) -> None:
                 "font": {"size": 11, "color": "#92400e"},
             }
         )
-    if shapes:
-        figure.update_layout(
-            shapes=[*figure.layout.shapes, *shapes],
-            annotations=[*figure.layout.annotations, *labels],
-        )
-
-
-def _merge(target: dict, update: dict) -> dict:
-    """``target`` updated in place with ``update`` key by key, nested dicts merged (what
-    ``update_layout`` does), and returned."""
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = value
-    return target
-
-
-def _figure(
-    title: str, y_title: str, traces: list, layout: dict, *, height: int = 360
-) -> go.Figure:
-    """A figure of ``traces`` on the shared layout (``base_layout``) merged with ``layout``
-    (nested dicts, merged like ``update_layout``), validated once: plotly re-validates on
-    every ``update_*`` / ``add_*`` call, which made a page's charts cost more than its
-    queries."""
-    spec = _merge(base_layout_spec(title, y_title, height=height), layout)
-    return go.Figure(data=traces, layout=spec)
+    return shapes, labels
 
 
 def empty_figure(title: str, message: str) -> go.Figure:
     """A titled, axis-free figure that shows ``message`` where the chart would be."""
-    return _figure(
+    return titled_figure(
         title,
         "",
         [],
@@ -292,17 +314,18 @@ def breakdown_bar_figure(
 ) -> go.Figure:
     """Horizontal bars of ``readers`` per label (first label on top), each labelled with
     its share; hover shows the label, readers with thousands separators and the share."""
-    bars = go.Bar(
-        x=readers,
-        y=labels,
-        orientation="h",
-        marker={"color": colors},
-        customdata=shares,
-        text=[format_percent(share) for share in shares],
-        textposition="outside",
-        cliponaxis=False,
-        hovertemplate="%{y}: %{x:,.0f} readers (%{customdata:.1%})<extra></extra>",
-    )
+    bars = {
+        "type": "bar",
+        "x": readers,
+        "y": labels,
+        "orientation": "h",
+        "marker": {"color": colors},
+        "customdata": shares,
+        "text": [format_percent(share) for share in shares],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertemplate": "%{y}: %{x:,.0f} readers (%{customdata:.1%})<extra></extra>",
+    }
     layout = {
         "hovermode": "closest",
         "showlegend": False,
@@ -311,7 +334,7 @@ def breakdown_bar_figure(
         "xaxis": {"title": {"text": axis_title}, "tickformat": ",.0f", "rangemode": "tozero"},
         "yaxis": {"title": {"text": ""}, "autorange": "reversed", "gridcolor": "rgba(0,0,0,0)"},
     }
-    return _figure(title, "", [bars], layout, height=height)
+    return titled_figure(title, "", [bars], layout, height=height)
 
 
 def donut_figure(
@@ -327,17 +350,18 @@ def donut_figure(
     """A donut of ``values`` by label (in the given order, coloured by ``colors``), with
     ``center_text`` in the hole; hover shows the label, the value (plotly template
     ``value_template``, e.g. ``"$%{value:,.2f}"``) and the share."""
-    pie = go.Pie(
-        labels=labels,
-        values=values,
-        hole=0.62,
-        sort=False,
-        direction="clockwise",
-        marker={"colors": colors, "line": {"color": "white", "width": 2}},
-        texttemplate="%{percent:.1%}",
-        textposition="outside",
-        hovertemplate=f"%{{label}}: {value_template} (%{{percent}})<extra></extra>",
-    )
+    pie = {
+        "type": "pie",
+        "labels": labels,
+        "values": values,
+        "hole": 0.62,
+        "sort": False,
+        "direction": "clockwise",
+        "marker": {"colors": colors, "line": {"color": "white", "width": 2}},
+        "texttemplate": "%{percent:.1%}",
+        "textposition": "outside",
+        "hovertemplate": f"%{{label}}: {value_template} (%{{percent}})<extra></extra>",
+    }
     layout: dict = {
         "hovermode": "closest",
         "margin": {"l": 24, "r": 24, "t": 64, "b": 24},
@@ -347,7 +371,7 @@ def donut_figure(
         layout["annotations"] = [
             {"text": center_text, "showarrow": False, "font": {"size": 15, "color": "#1e293b"}}
         ]
-    return _figure(title, "", [pie], layout, height=height)
+    return titled_figure(title, "", [pie], layout, height=height)
 
 
 def country_map_figure(
@@ -355,17 +379,18 @@ def country_map_figure(
 ) -> go.Figure:
     """A world choropleth of readers per country (``iso3`` codes; plotly's bundled world
     map, no tiles or tokens), hover with the country name, readers and share."""
-    countries = go.Choropleth(
-        locations=iso3,
-        locationmode="ISO-3",
-        z=readers,
-        text=names,
-        customdata=shares,
-        colorscale=[list(stop) for stop in MAP_SCALE],
-        marker={"line": {"color": "white", "width": 0.5}},
-        colorbar={"title": {"text": "Readers"}, "tickformat": ",.0f", "thickness": 12},
-        hovertemplate="%{text}: %{z:,.0f} readers (%{customdata:.1%})<extra></extra>",
-    )
+    countries = {
+        "type": "choropleth",
+        "locations": iso3,
+        "locationmode": "ISO-3",
+        "z": readers,
+        "text": names,
+        "customdata": shares,
+        "colorscale": [list(stop) for stop in MAP_SCALE],
+        "marker": {"line": {"color": "white", "width": 0.5}},
+        "colorbar": {"title": {"text": "Readers"}, "tickformat": ",.0f", "thickness": 12},
+        "hovertemplate": "%{text}: %{z:,.0f} readers (%{customdata:.1%})<extra></extra>",
+    }
     layout = {
         "geo": {
             "projection": {"type": "natural earth"},
@@ -381,7 +406,7 @@ def country_map_figure(
         "hovermode": "closest",
         "margin": {"l": 8, "r": 8, "t": 56, "b": 8},
     }
-    return _figure(title, "", [countries], layout, height=380)
+    return titled_figure(title, "", [countries], layout, height=380)
 
 
 def retention_heatmap_figure(
@@ -403,25 +428,26 @@ def retention_heatmap_figure(
         [[size, count if count is not None else 0] for count in row]
         for size, row in zip(row_sizes, active, strict=True)
     ]
-    cells = go.Heatmap(
-        z=shares,
-        x=column_labels,
-        y=row_labels,
-        zmin=0,
-        zmax=1,
-        colorscale=[list(stop) for stop in HEATMAP_SCALE],
-        customdata=customdata,
-        texttemplate="%{z:.0%}",
-        textfont={"size": 11},
-        xgap=2,
-        ygap=2,
-        colorbar={"title": {"text": "Still reading"}, "tickformat": ".0%", "thickness": 12},
-        hovertemplate=(
+    cells = {
+        "type": "heatmap",
+        "z": shares,
+        "x": column_labels,
+        "y": row_labels,
+        "zmin": 0,
+        "zmax": 1,
+        "colorscale": [list(stop) for stop in HEATMAP_SCALE],
+        "customdata": customdata,
+        "texttemplate": "%{z:.0%}",
+        "textfont": {"size": 11},
+        "xgap": 2,
+        "ygap": 2,
+        "colorbar": {"title": {"text": "Still reading"}, "tickformat": ".0%", "thickness": 12},
+        "hovertemplate": (
             "%{y} (%{customdata[0]:,} readers)<br>%{x}: %{customdata[1]:,} active "
             "(%{z:.1%})<extra></extra>"
         ),
-        hoverongaps=False,
-    )
+        "hoverongaps": False,
+    }
     layout = {
         "hovermode": "closest",
         "margin": {"l": 150, "r": 20, "t": 56, "b": 48},
@@ -434,7 +460,7 @@ def retention_heatmap_figure(
         "yaxis": {"autorange": "reversed", "showgrid": False, "type": "category"},
     }
     height = max(260, 120 + 30 * len(row_labels))
-    return _figure(title, y_title, [cells], layout, height=height)
+    return titled_figure(title, y_title, [cells], layout, height=height)
 
 
 def stacked_money_figure(
@@ -447,43 +473,53 @@ def stacked_money_figure(
     currency: str = "USD",
     orientation: str = "v",
     height: int = 360,
+    x_tickformat: str | None = None,
 ) -> go.Figure:
     """Stacked bars of money columns (minor units) of ``frame``: ``series`` lists
     ``(column, label, colour)``; bars along ``x`` (dates or labels; horizontal bars for
     ``orientation="h"``, first row on top). Hover shows each source and the total in
-    ``currency``."""
+    ``currency``. ``x_tickformat`` (a d3 format, e.g. ``"%b %Y"``) formats the ticks of
+    vertical bars' x axis."""
     prefix, number = _value_format("money", currency)
     horizontal = orientation == "h"
-    figure = go.Figure(layout=base_layout(title, "" if horizontal else "Revenue", height=height))
     totals = sum(display_values(frame[column], "money", currency) for column, _, _ in series)
+    customdata = totals.to_numpy() if len(frame) else []
+    positions = frame[x].to_numpy()
+    axis_value = "%{x" if horizontal else "%{y"
+    traces = []
     for column, label, color in series:
         values = display_values(frame[column], "money", currency).to_numpy()
-        axis_value = "%{x" if horizontal else "%{y"
-        figure.add_trace(
-            go.Bar(
-                x=values if horizontal else frame[x],
-                y=frame[x] if horizontal else values,
-                orientation=orientation,
-                name=label,
-                marker={"color": color},
-                customdata=totals.to_numpy() if len(frame) else [],
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "bar",
+                "x": values if horizontal else positions,
+                "y": positions if horizontal else values,
+                "orientation": orientation,
+                "name": label,
+                "marker": {"color": color},
+                "customdata": customdata,
+                "hovertemplate": (
                     f"{label}: {prefix}{axis_value}:{number}}}"
                     + (f" of {prefix}%{{customdata:{number}}}" if horizontal else "")
                     + "<extra></extra>"
                 ),
-            )
+            }
         )
-    figure.update_layout(barmode="stack", bargap=0.25, legend_traceorder="normal")
+    layout: dict = {"barmode": "stack", "bargap": 0.25, "legend": {"traceorder": "normal"}}
     money_axis = {"tickprefix": prefix, "tickformat": ",.0f", "rangemode": "tozero"}
     if horizontal:
-        figure.update_layout(hovermode="y unified", margin={"l": 180, "r": 20, "t": 56, "b": 48})
-        figure.update_xaxes(title_text="Revenue", **money_axis)
-        figure.update_yaxes(title_text=x_title, autorange="reversed", type="category")
+        layout.update(
+            hovermode="y unified",
+            margin={"l": 180, "r": 20, "t": 56, "b": 48},
+            xaxis={"title": {"text": "Revenue"}, **money_axis},
+            yaxis={"title": {"text": x_title}, "autorange": "reversed", "type": "category"},
+        )
     else:
-        figure.update_xaxes(title_text=x_title)
-        figure.update_yaxes(**money_axis)
-    return figure
+        xaxis: dict = {"title": {"text": x_title}}
+        if x_tickformat is not None:
+            xaxis["tickformat"] = x_tickformat
+        layout.update(xaxis=xaxis, yaxis=money_axis)
+    return titled_figure(title, "" if horizontal else "Revenue", traces, layout, height=height)
 
 
 def change_bars_figure(
@@ -497,31 +533,36 @@ def change_bars_figure(
     """Grouped bars of relative changes (0.1 = +10%) per label: ``groups`` lists
     ``(name, changes, colour)``; a ``None`` change (nothing to compare with) is drawn as
     no bar and labelled "new". ``hover[g][i]`` is the hover text of group g, label i."""
-    figure = go.Figure(layout=base_layout(title, "Change", height=height))
-    for (name, changes, color), texts in zip(groups, hover, strict=True):
-        figure.add_trace(
-            go.Bar(
-                x=labels,
-                y=[change if change is not None else 0.0 for change in changes],
-                name=name,
-                marker={"color": color},
-                text=[format_change(change) for change in changes],
-                textposition="outside",
-                textfont={"size": 11},
-                cliponaxis=False,
-                hovertext=texts,
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
-        )
-    figure.update_layout(
-        barmode="group",
-        hovermode="closest",
-        bargap=0.3,
-        uniformtext={"minsize": 10, "mode": "show"},
-    )
-    figure.update_xaxes(title_text="Metric")
-    figure.update_yaxes(tickformat="+.0%", rangemode="normal", zeroline=True, zerolinecolor=MUTED)
-    return figure
+    traces = [
+        {
+            "type": "bar",
+            "x": labels,
+            "y": [change if change is not None else 0.0 for change in changes],
+            "name": name,
+            "marker": {"color": color},
+            "text": [format_change(change) for change in changes],
+            "textposition": "outside",
+            "textfont": {"size": 11},
+            "cliponaxis": False,
+            "hovertext": texts,
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
+        for (name, changes, color), texts in zip(groups, hover, strict=True)
+    ]
+    layout = {
+        "barmode": "group",
+        "hovermode": "closest",
+        "bargap": 0.3,
+        "uniformtext": {"minsize": 10, "mode": "show"},
+        "xaxis": {"title": {"text": "Metric"}},
+        "yaxis": {
+            "tickformat": "+.0%",
+            "rangemode": "normal",
+            "zeroline": True,
+            "zerolinecolor": MUTED,
+        },
+    }
+    return titled_figure(title, "Change", traces, layout, height=height)
 
 
 def period_bars_figure(
@@ -538,35 +579,37 @@ def period_bars_figure(
     ``change`` (relative to the period before, or ``None``), ``span`` (hover text of the
     days covered)) with the change drawn as a line on a second axis."""
     prefix, number = _value_format(unit, currency)
-    figure = go.Figure(layout=base_layout(title, metric_label))
-    figure.add_trace(
-        go.Bar(
-            x=frame["label"],
-            y=frame["value"],
-            name=metric_label,
-            marker={"color": color},
-            customdata=frame["span"],
-            hovertemplate=(
+    labels = frame["label"].to_numpy()
+    changes = [
+        None if change is None or pd.isna(change) else float(change) for change in frame["change"]
+    ]
+    traces = [
+        {
+            "type": "bar",
+            "x": labels,
+            "y": frame["value"].to_numpy(),
+            "name": metric_label,
+            "marker": {"color": color},
+            "customdata": frame["span"].to_numpy(),
+            "hovertemplate": (
                 f"%{{customdata}}<br>{metric_label}: {prefix}%{{y:{number}}}<extra></extra>"
             ),
-        )
-    )
-    changes = [None if change is None or pd.isna(change) else change for change in frame["change"]]
-    figure.add_trace(
-        go.Scatter(
-            x=frame["label"],
-            y=changes,
-            name="Change vs the period before",
-            mode="lines+markers",
-            yaxis="y2",
-            line={"color": "#1e293b", "width": 1.5},
-            marker={"size": 6},
-            hovertemplate="Change: %{y:+.1%}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        hovermode="x unified",
-        yaxis2={
+        },
+        {
+            "type": "scatter",
+            "x": labels,
+            "y": changes,
+            "name": "Change vs the period before",
+            "mode": "lines+markers",
+            "yaxis": "y2",
+            "line": {"color": "#1e293b", "width": 1.5},
+            "marker": {"size": 6},
+            "hovertemplate": "Change: %{y:+.1%}<extra></extra>",
+        },
+    ]
+    layout = {
+        "hovermode": "x unified",
+        "yaxis2": {
             "title": {"text": "Change"},
             "overlaying": "y",
             "side": "right",
@@ -574,11 +617,11 @@ def period_bars_figure(
             "showgrid": False,
             "zeroline": False,
         },
-        margin={"l": 60, "r": 60, "t": 56, "b": 48},
-    )
-    figure.update_xaxes(title_text=x_title, type="category")
-    figure.update_layout(yaxis={"tickprefix": prefix, "tickformat": ",.0f", "rangemode": "tozero"})
-    return figure
+        "margin": {"l": 60, "r": 60, "t": 56, "b": 48},
+        "xaxis": {"title": {"text": x_title}, "type": "category"},
+        "yaxis": {"tickprefix": prefix, "tickformat": ",.0f", "rangemode": "tozero"},
+    }
+    return titled_figure(title, metric_label, traces, layout)
 
 
 def forecast_figure(
@@ -593,59 +636,65 @@ def forecast_figure(
     forecast ``points`` (indexed by day; ``yhat`` and the ``lower_/upper_80`` and ``_95``
     bands, minor units) as a dashed line inside its 95% and 80% uncertainty bands."""
     template = value_template("money", currency, "y")
-    figure = go.Figure(layout=base_layout(title, "Revenue", height=360))
-    days = pd.to_datetime(pd.Index(points.index))
+    days = pd.to_datetime(pd.Index(points.index)).to_numpy()
     color = METRIC_COLORS["revenue"]
+    traces: list[dict] = []
     for level, alpha in (("95", 0.10), ("80", 0.20)):
         lower = display_values(points[f"lower_{level}"], "money", currency).to_numpy()
         upper = display_values(points[f"upper_{level}"], "money", currency).to_numpy()
-        figure.add_trace(
-            go.Scatter(
-                x=days,
-                y=upper,
-                mode="lines",
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": days,
+                "y": upper,
+                "mode": "lines",
+                "line": {"width": 0},
+                "showlegend": False,
+                "hoverinfo": "skip",
+            }
         )
-        figure.add_trace(
-            go.Scatter(
-                x=days,
-                y=lower,
-                customdata=upper,
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=rgba(color, alpha),
-                name=f"{level}% band",
-                hovertemplate=(
+        traces.append(
+            {
+                "type": "scatter",
+                "x": days,
+                "y": lower,
+                "customdata": upper,
+                "mode": "lines",
+                "line": {"width": 0},
+                "fill": "tonexty",
+                "fillcolor": rgba(color, alpha),
+                "name": f"{level}% band",
+                "hovertemplate": (
                     f"{level}% band: {template} – {value_template('money', currency, 'customdata')}"
                     "<extra></extra>"
                 ),
-            )
+            }
         )
-    figure.add_trace(
-        go.Scatter(
-            x=pd.to_datetime(pd.Index(history.index)),
-            y=display_values(history, "money", currency).to_numpy(),
-            name="Revenue",
-            mode="lines",
-            line={"color": color, "width": 2},
-            hovertemplate=f"Revenue: {template}<extra></extra>",
-        )
+    traces.append(
+        {
+            "type": "scatter",
+            "x": pd.to_datetime(pd.Index(history.index)).to_numpy(),
+            "y": display_values(history, "money", currency).to_numpy(),
+            "name": "Revenue",
+            "mode": "lines",
+            "line": {"color": color, "width": 2},
+            "hovertemplate": f"Revenue: {template}<extra></extra>",
+        }
     )
-    figure.add_trace(
-        go.Scatter(
-            x=days,
-            y=display_values(points["yhat"], "money", currency).to_numpy(),
-            name=forecast_label,
-            mode="lines",
-            line={"color": color, "width": 2, "dash": "dash"},
-            hovertemplate=f"{forecast_label}: {template}<extra></extra>",
-        )
+    traces.append(
+        {
+            "type": "scatter",
+            "x": days,
+            "y": display_values(points["yhat"], "money", currency).to_numpy(),
+            "name": forecast_label,
+            "mode": "lines",
+            "line": {"color": color, "width": 2, "dash": "dash"},
+            "hovertemplate": f"{forecast_label}: {template}<extra></extra>",
+        }
     )
     prefix, _ = _value_format("money", currency)
-    figure.update_yaxes(tickprefix=prefix, tickformat=",.0f", rangemode="tozero")
-    figure.update_xaxes(tickformat="%b %-d")
-    return figure
+    layout = {
+        "xaxis": {"tickformat": "%b %-d"},
+        "yaxis": {"tickprefix": prefix, "tickformat": ",.0f", "rangemode": "tozero"},
+    }
+    return titled_figure(title, "Revenue", traces, layout)

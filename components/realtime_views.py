@@ -14,9 +14,10 @@ import plotly.graph_objects as go
 from dash import html
 from dash.development.base_component import Component
 
+from components.figures import titled_figure
 from components.formatting import format_int, format_value
 from components.ids import kpi_value_id
-from components.theme import METRIC_COLORS, base_layout, rgba
+from components.theme import METRIC_COLORS, rgba
 
 #: Series of the per-minute chart: (column, legend name, colour).
 EVENTS_COLOR = "#94a3b8"
@@ -85,41 +86,54 @@ def per_minute_figure(
     first). With ``last_minute_partial`` the newest minute is still running: its bar is
     drawn faded and labelled "so far", and the lines stop at the last complete minute (so
     they do not plunge at the right edge)."""
-    figure = go.Figure(
-        layout=base_layout("Activity per minute, last 60 minutes", "Per minute", height=340)
-    )
     x = list(minutes)
     complete = len(x) - 1 if last_minute_partial and x else len(x)
+    traces = []
     for column, name, color in SERIES:
         values = [int(value) for value in series.get(column, [])]
         if column == "events":
             opacity = [0.45] * complete + [0.2] * (len(x) - complete)
             note = [""] * complete + [" (this minute so far)"] * (len(x) - complete)
-            figure.add_trace(
-                go.Bar(
-                    x=x,
-                    y=values,
-                    name=name,
-                    customdata=note,
-                    marker={"color": rgba(color, 1.0), "opacity": opacity, "line": {"width": 0}},
-                    hovertemplate=f"{name}: %{{y:,}}%{{customdata}}<extra></extra>",
-                )
+            traces.append(
+                {
+                    "type": "bar",
+                    "x": x,
+                    "y": values,
+                    "name": name,
+                    "customdata": note,
+                    "marker": {
+                        "color": rgba(color, 1.0),
+                        "opacity": opacity,
+                        "line": {"width": 0},
+                    },
+                    "hovertemplate": f"{name}: %{{y:,}}%{{customdata}}<extra></extra>",
+                }
             )
         else:
-            figure.add_trace(
-                go.Scatter(
-                    x=x[:complete],
-                    y=values[:complete],
-                    name=name,
-                    mode="lines",
-                    line={"color": color, "width": 2.2, "shape": "spline", "smoothing": 0.4},
-                    hovertemplate=f"{name}: %{{y:,}}<extra></extra>",
-                )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": x[:complete],
+                    "y": values[:complete],
+                    "name": name,
+                    "mode": "lines",
+                    "line": {"color": color, "width": 2.2, "shape": "spline", "smoothing": 0.4},
+                    "hovertemplate": f"{name}: %{{y:,}}<extra></extra>",
+                }
             )
-    figure.update_layout(bargap=0.15, margin={"l": 56, "r": 16, "t": 56, "b": 40})
-    figure.update_xaxes(title_text="Minute (UTC)", tickformat="%H:%M", hoverformat="%H:%M UTC")
-    figure.update_yaxes(tickformat=",d", rangemode="tozero")
-    return figure
+    layout = {
+        "bargap": 0.15,
+        "margin": {"l": 56, "r": 16, "t": 56, "b": 40},
+        "xaxis": {
+            "title": {"text": "Minute (UTC)"},
+            "tickformat": "%H:%M",
+            "hoverformat": "%H:%M UTC",
+        },
+        "yaxis": {"tickformat": ",d", "rangemode": "tozero"},
+    }
+    return titled_figure(
+        "Activity per minute, last 60 minutes", "Per minute", traces, layout, height=340
+    )
 
 
 def top_stories_table(rows: Sequence[Mapping[str, Any]]) -> Component:

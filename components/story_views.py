@@ -15,13 +15,13 @@ import plotly.graph_objects as go
 from dash import html
 from dash.development.base_component import Component
 
+from components.figures import titled_figure
 from components.formatting import format_change, format_int, format_percent
 from components.theme import (
     ALERT,
     METRIC_COLORS,
     PRIMARY,
     READER_TYPE_COLORS,
-    base_layout,
     rgba,
 )
 
@@ -61,13 +61,11 @@ def _figure(
     yaxis: dict,
     **layout: object,
 ) -> go.Figure:
-    """One validated figure built in a single step (each ``update_*`` call on a
-    ``go.Figure`` re-validates it, which costs more than the page's queries)."""
-    spec = base_layout(title, y_title).to_plotly_json()
-    spec["xaxis"].update(_chapter_axis(chapters))
-    spec["yaxis"].update(yaxis)
-    spec.update(layout)
-    return go.Figure(data=traces, layout=spec)
+    """``components.figures.titled_figure`` with chapters on the x axis (``_chapter_axis``),
+    ``yaxis`` merged into the y axis and ``layout`` (top-level layout properties) merged in."""
+    return titled_figure(
+        title, y_title, traces, {"xaxis": _chapter_axis(chapters), "yaxis": yaxis, **layout}
+    )
 
 
 def retention_figure(
@@ -132,7 +130,7 @@ def retention_figure(
             ),
         }
     )
-    notes: list[dict] = []
+    labelled: dict = {}  # the worst drop-offs' annotations, when there are any
     flagged = curve[curve["abnormal"].astype(bool)]
     if not flagged.empty:
         traces.append(
@@ -151,7 +149,7 @@ def retention_figure(
             }
         )
         worst = flagged.sort_values("loss", ascending=False).head(MAX_DROPOFF_LABELS)
-        notes = [
+        labelled["annotations"] = [
             {
                 "x": int(number),
                 "y": float(retention) * 100,
@@ -177,7 +175,7 @@ def retention_figure(
         height=400,
         legend={"orientation": "h", "y": -0.22, "yanchor": "top", "x": 0, "xanchor": "left"},
         margin={"l": 60, "r": 20, "t": 56, "b": 90},
-        annotations=notes,
+        **labelled,
     )
 
 

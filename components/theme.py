@@ -127,13 +127,10 @@ def rgba(color: str, alpha: float) -> str:
     return f"rgba({red},{green},{blue},{alpha})"
 
 
-def base_layout(title: str, y_title: str, *, height: int = 360) -> go.Layout:
-    """The shared figure layout: titled, labelled axes, unified hover, light grid."""
-    return go.Layout(base_layout_spec(title, y_title, height=height))
-
-
 def base_layout_spec(title: str, y_title: str, *, height: int = 360) -> dict:
-    """:func:`base_layout` as a plain (unvalidated) dict, for figures built in one go."""
+    """The shared figure layout as a fresh plain dict (callers may change it): titled,
+    labelled axes (x titled "Date"), unified hover, light grid, ``height`` pixels high.
+    ``components.figures.titled_figure`` builds figures on it."""
     return {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
         "height": height,
