@@ -29,7 +29,14 @@ from data.models.progress import (
     WriterReaderFirstActive,
     WriterReaderSummary,
 )
-from data.models.readers import ACQUISITION_SOURCES, AGE_BANDS, DEVICES, Reader
+from data.models.readers import (
+    ACQUISITION_SOURCES,
+    AGE_BANDS,
+    DEVICES,
+    TRAIT_SET_COLUMNS,
+    Reader,
+    ReaderTraitSet,
+)
 from data.models.results import (
     FORECAST_METRICS,
     FORECAST_MODELS,
@@ -71,6 +78,7 @@ __all__ = [
     "REVENUE_EVENT_TYPES",
     "ROLES",
     "STORY_STATUSES",
+    "TRAIT_SET_COLUMNS",
     "WEBHOOK_STATUSES",
     "Alert",
     "ApiKey",
@@ -92,6 +100,7 @@ __all__ = [
     "LoginAttempt",
     "Reader",
     "ReaderChapterProgress",
+    "ReaderTraitSet",
     "Recommendation",
     "RecommendationDismissal",
     "Story",
