@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from data.models import Story
 from data.queries.common import story_in_scope
 from data.queries.content import STORY_COLUMNS, story_performance
 from data.queries.filters import FilterError, Period, Scope
@@ -79,7 +81,13 @@ def comparison_frames(
     story = story_in_scope(session, scope, story_id)
     if story is None:
         return None
-    writer_stories = story_performance(session, Scope(writer_id=story.writer_id), period)
-    genre_stories = story_performance(session, Scope(), period, genre=story.genre)
+    # One performance frame for the union of both sets: the writer's stories of the
+    # genre are counted once.
+    ids = session.scalars(
+        select(Story.id).where(or_(Story.writer_id == story.writer_id, Story.genre == story.genre))
+    )
+    stories = story_performance(session, Scope(), period, story_ids=list(ids))
+    writer_stories = stories[stories["writer_id"] == story.writer_id].reset_index(drop=True)
+    genre_stories = stories[stories["genre"] == story.genre].reset_index(drop=True)
     row = writer_stories.loc[writer_stories["story_id"] == story_id].iloc[0]
     return ComparisonFrames(row, writer_stories, genre_stories)

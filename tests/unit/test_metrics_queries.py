@@ -320,6 +320,11 @@ def test_comparison_frames(platform) -> None:
     assert list(frames.writer_stories["story_id"]) == [10, 11]
     assert list(frames.genre_stories["story_id"]) == [10, 20]
     assert comparison_frames(platform, BRAM, 10, ALL_DAYS) is None
+    # one performance frame for both sets gives each set's own numbers
+    pd.testing.assert_frame_equal(frames.writer_stories, story_performance(platform, ADA, ALL_DAYS))
+    pd.testing.assert_frame_equal(
+        frames.genre_stories, story_performance(platform, Scope(), ALL_DAYS, genre="fantasy")
+    )
 
 
 # --------------------------------------------------------------------------- annotations
