@@ -191,17 +191,16 @@ def audience_section(
     segment: Segment | None = None,
 ) -> dict[str, Any]:
     """Breakdowns, new vs returning and first-read-week cohorts, each over the readers in
-    ``segment`` (echoed as ``segment_filter``)."""
-    split = audience.new_vs_returning(session, scope, period, segment=segment)
+    ``segment`` (echoed as ``segment_filter``). The breakdowns and the split come from one
+    ``audience_summary`` statement (the Audience page's), the cohorts from another."""
+    (summary,) = audience.audience_summary(session, scope, [period], segment=segment)
+    split = summary.split
     return jsonable(
         {
             "period": _period(period),
             "segment_filter": segment_filter(segment),
             "breakdowns": {
-                dimension: audience.audience_breakdown(
-                    session, scope, period, dimension, segment=segment
-                )
-                for dimension in audience.DIMENSIONS
+                dimension: summary.breakdowns[dimension] for dimension in audience.DIMENSIONS
             },
             "new_vs_returning": {
                 "new": split.new,
