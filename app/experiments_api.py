@@ -53,7 +53,7 @@ from app.ingest.gate import GateTimeout, WriteGate
 from app.ingest.service import RETRY_AFTER_UNAVAILABLE, authenticate, database_errors
 from app.ingest.views import GATE_KEY
 from app.jobs.console import EXTENSION_KEY as JOB_CONSOLE_KEY
-from app.jobs.console import STARTED
+from app.jobs.console import QUEUED, STARTED
 from data.db import utcnow
 from data.experiments import (
     KEY_PATTERN,
@@ -300,14 +300,15 @@ def assignment_openapi() -> dict[str, Any]:
 def start_analysis(app: Flask, requested_by: str) -> bool:
     """Start the ``experiment_analysis`` job in the background through the app's job
     console (``app.jobs.console``: a daemon thread running ``run_job``, whose database lock
-    keeps runs in several processes apart) and return at once; True when a run started. A
+    keeps runs in several processes apart; with Celery, a task queued for the workers) and
+    return at once; True when a run started or was queued. A
     run already under way (here or in another process) takes the request the caller
     recorded with ``data.experiments.request_analysis``; otherwise the scheduled job does
     within a minute."""
     console = app.extensions.get(JOB_CONSOLE_KEY)
     if console is None:
         return False
-    return console.start(ANALYSIS_JOB, requested_by=requested_by) == STARTED
+    return console.start(ANALYSIS_JOB, requested_by=requested_by) in (STARTED, QUEUED)
 
 
 def init_experiments_api(app: Flask) -> None:

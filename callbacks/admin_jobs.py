@@ -42,7 +42,7 @@ from data.queries.admin import (
 
 RECENT_RUNS = 30
 #: What :meth:`JobConsole.start` returns.
-STARTED, ALREADY_RUNNING, UNKNOWN = "started", "running", "unknown"
+STARTED, QUEUED, ALREADY_RUNNING, UNKNOWN = "started", "queued", "running", "unknown"
 
 
 class JobEntry(Protocol):
@@ -70,8 +70,9 @@ class JobConsole(Protocol):
         ...
 
     def start(self, job_name: str, *, requested_by: str) -> str:
-        """Start ``job_name`` in the background; ``STARTED``, ``ALREADY_RUNNING`` (its lock
-        is held; nothing started) or ``UNKNOWN``. Returns at once."""
+        """Start ``job_name`` in the background; ``STARTED`` (in this process), ``QUEUED``
+        (sent to the workers), ``ALREADY_RUNNING`` (its lock is held; nothing started) or
+        ``UNKNOWN``. Returns at once."""
         ...
 
 
@@ -176,6 +177,11 @@ def start_job(
     outcome = console.start(job_name, requested_by=viewer.display_name or f"user {viewer.user_id}")
     if outcome == STARTED:
         return True, f"Started {job_name}. Its progress shows below."
+    if outcome == QUEUED:
+        return True, (
+            f"Queued {job_name} for the job workers. Its progress shows below as soon as "
+            "a worker picks it up."
+        )
     if outcome == ALREADY_RUNNING:
         lock = held_job_locks(session, now).get(job_name)
         since = f" since {lock.acquired_at:%H:%M:%S} UTC ({lock.holder})" if lock else ""

@@ -5,11 +5,12 @@ Contract of :meth:`JobConsole.start`: it returns at once (the job runs elsewhere
 long job never holds up the request that asked for it) with one of
 
 - ``STARTED``: the job was started through ``app.jobs.runner.run_job`` (trigger
-  ``"console"``, ``params={"requested_by": …}``), which takes the job's database lock and
-  records the run in ``job_runs`` - the console page follows the run there. Without a
-  queue it runs in a daemon thread of this process; with one (``JobQueue``, e.g.
-  ``app.celery_app.CeleryJobQueue``) it is sent to the workers, so a web process never
-  runs a job (never fits a forecast) in scale-out mode;
+  ``"console"``, ``params={"requested_by": …}``) in a daemon thread of this process; the
+  runner takes the job's database lock and records the run in ``job_runs`` - the console
+  page follows the run there;
+- ``QUEUED``: the app has a job queue (``JobQueue``, e.g. ``app.celery_app.CeleryJobQueue``)
+  and the job was sent to the workers, which run it the same way when one picks it up (a
+  web process never runs a job, never fits a forecast, in scale-out mode);
 - ``ALREADY_RUNNING``: the job holds an unexpired lock (here, another process, a worker or
   the scheduler), or the run this console last started for it has not finished (its
   thread is alive; its queued task has neither finished nor expired); nothing was started;
@@ -39,6 +40,7 @@ from data.queries.admin import held_job_locks
 logger = logging.getLogger("legato.jobs")
 
 STARTED = "started"
+QUEUED = "queued"
 ALREADY_RUNNING = "running"
 UNKNOWN = "unknown"
 TRIGGER = "console"
@@ -135,13 +137,9 @@ class JobConsole:
                 )
                 self._runs[job_name] = _ThreadRun(thread)
                 thread.start()
-        logger.info(
-            "job %s %s from the console by %s",
-            job_name,
-            "queued" if self._queue is not None else "started",
-            requested_by,
-        )
-        return STARTED
+        outcome = QUEUED if self._queue is not None else STARTED
+        logger.info("job %s %s from the console by %s", job_name, outcome, requested_by)
+        return outcome
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the runs this console started (each up to ``timeout`` seconds)."""

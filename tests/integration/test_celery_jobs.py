@@ -34,7 +34,7 @@ from app.celery_app import BEAT_SCHEDULE_FILE, SKIPPED, job_task_name
 from app.dash_app import EXTENSION_KEY as DASH_EXTENSION_KEY
 from app.database import get_database
 from app.jobs.console import EXTENSION_KEY as JOB_CONSOLE_KEY
-from app.jobs.console import STARTED
+from app.jobs.console import QUEUED
 from app.jobs.registry import JOBS
 from app.jobs.scheduler import EXTENSION_KEY as SCHEDULER_KEY
 from data.db import make_engine, make_session_factory, utcnow
@@ -270,7 +270,7 @@ def test_run_now_runs_the_job_on_the_worker(app: Flask, celery_stack: CeleryStac
         )
         session.commit()
     console = app.extensions[JOB_CONSOLE_KEY]
-    assert console.start("rollups", requested_by="Admin") == STARTED
+    assert console.start("rollups", requested_by="Admin") == QUEUED
     run = _finished_run(app, celery_stack, "rollups", "console")
     assert run.status == "succeeded", run.error
     assert run.params == {"requested_by": "Admin"}

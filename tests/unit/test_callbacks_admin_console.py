@@ -21,6 +21,7 @@ from callbacks.admin_access import (
 )
 from callbacks.admin_jobs import (
     ALREADY_RUNNING,
+    QUEUED,
     STARTED,
     UNKNOWN,
     build_jobs_view,
@@ -319,6 +320,11 @@ def test_start_job_messages(platform) -> None:
         "Started rollups. Its progress shows below.",
     )
     assert console.started == [("rollups", "Admin")]
+    assert start_job(platform, ADMIN, FakeConsole(QUEUED), "alerts", T0) == (
+        True,
+        "Queued alerts for the job workers. Its progress shows below as soon as a worker "
+        "picks it up.",
+    )
     platform.add(
         JobLock(
             job_name="rollups",
