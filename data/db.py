@@ -2,8 +2,11 @@
 
 Contract:
 - ``make_engine(url)`` returns an Engine tuned for the dialect: SQLite gets WAL journal,
-  foreign keys on, ``synchronous=NORMAL`` and a busy timeout so concurrent writers wait
-  instead of failing at once; PostgreSQL gets a pre-pinged pool.
+  foreign keys on, ``synchronous=NORMAL``, a busy timeout so concurrent writers wait
+  instead of failing at once, and a 64 MiB page cache; its temp store stays SQLite's
+  default (temp b-trees in the page cache, spilled to a file only when large: in-memory
+  temp databases made the Audience statement about 20% slower at 10M events);
+  PostgreSQL gets a pre-pinged pool.
 - Sessions are created by the caller (``Session(engine)`` or ``session_scope``) and passed
   into query and write helpers; no helper opens its own session.
 - Timestamps are stored as naive UTC ``datetime`` values on every dialect.
