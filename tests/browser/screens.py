@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -15,16 +17,28 @@ def refreshing() -> bool:
     return os.environ.get("LEGATO_SCREENSHOTS") == "1"
 
 
+#: Marks a test that only refreshes screenshots: skipped unless ``LEGATO_SCREENSHOTS=1``.
+only_when_refreshing = pytest.mark.skipif(
+    not refreshing(), reason="set LEGATO_SCREENSHOTS=1 to refresh"
+)
+
+
+def set_page_area(dash_duo) -> None:
+    """Make the page area itself 1440×900 CSS pixels at scale 1 (a window of that size is
+    smaller inside), the size of every screenshot in docs/screenshots."""
+    dash_duo.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
 def save_page_screenshot(dash_duo, name: str) -> None:
     """When refreshing, save the page as ``docs/screenshots/<name>.png``: a 1440×900 page
     area, scrolled to the top. Otherwise nothing."""
     if not refreshing():
         return
     driver = dash_duo.driver
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-    )
+    set_page_area(dash_duo)
     driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'});")
     time.sleep(1.0)  # layout after the resize, plotly's transitions
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -9,106 +9,43 @@ with an hour of live traffic sent through the ingest API.
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from app import create_app
 from app.auth.api_keys import create_api_key
-from app.dash_app import EXTENSION_KEY
 from app.database import get_database
 from components import ids
 from data.db import utcnow
 from data.models import ApiKey, Chapter, JobLock
-from tests.browser.test_overview_browser import sign_in
-from tests.factories import ACCOUNTS, ADMIN_PASSWORD, build_small_platform
+from tests.browser.helpers import (
+    api_request,
+    by_id,
+    click,
+    confirm,
+    fill,
+    open_as_admin,
+    sign_in,
+    start,
+)
+from tests.browser.screens import SCREENSHOTS, only_when_refreshing, set_page_area
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def _config(sqlite_url: str, tmp_path: Path) -> dict:
-    return {
-        "APP_ENV": "test",
-        "DATABASE_URL": sqlite_url,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "browser-test-secret",
-        "LOG_LEVEL": "WARNING",
-        "INGEST_RATE_LIMIT": "",
-    }
-
-
-@pytest.fixture
-def server(sqlite_url: str, tmp_path: Path):
-    app = create_app(_config(sqlite_url, tmp_path))
-    with get_database(app).session() as session:
-        build_small_platform(session, datetime.now(UTC).date())
-        _, key = create_api_key(session, name="web", kind="write", source="web")
-        session.commit()
-    app.config["TEST_WRITE_KEY"] = key
-    return app
-
-
-def start(dash_duo, app) -> str:
-    dash_duo.start_server(app.extensions[EXTENSION_KEY], navigate=False)
-    return dash_duo.server.url.rstrip("/")
 
 
 def send(base: str, key: str, events: list[dict]) -> None:
     """Post ``events`` to the ingest API (batches of 500) and check they were accepted."""
     for offset in range(0, len(events), 500):
         batch = events[offset : offset + 500]
-        request = urllib.request.Request(
-            f"{base}/api/v1/events/track-batch",
-            data=json.dumps({"batch": batch}).encode(),
-            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            answer = json.loads(response.read())
+        answer = api_request(f"{base}/api/v1/events/track-batch", key, {"batch": batch})
         assert answer["accepted"] == len(batch), answer
 
 
 def iso(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
-
-
-def click(dash_duo, element) -> None:
-    """Click through the DOM (the sticky navigation bar may cover the element)."""
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    dash_duo.driver.execute_script("arguments[0].click();", element)
-
-
-def by_id(dash_duo, component_id: dict | str, timeout: float = 15):
-    """The element of a (pattern-matching) component id."""
-    raw = (
-        json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-        if isinstance(component_id, dict)
-        else component_id
-    )
-    return WebDriverWait(dash_duo.driver, timeout).until(
-        lambda driver: driver.execute_script("return document.getElementById(arguments[0]);", raw)
-    )
-
-
-def fill(dash_duo, element_id: str, text: str) -> None:
-    element = dash_duo.find_element(f"#{element_id}")
-    element.clear()
-    element.send_keys(text)
-
-
-def open_as_admin(dash_duo, base: str, path: str) -> None:
-    sign_in(dash_duo, base, ACCOUNTS.admin_email, ADMIN_PASSWORD)
-    dash_duo.wait_for_text_to_equal("#overview-title", "Overview", timeout=15)
-    dash_duo.driver.get(f"{base}{path}")
 
 
 def live_events(now: datetime, readers: int, *, prefix: str = "live") -> list[dict]:
@@ -135,9 +72,23 @@ def tile(dash_duo, key: str) -> int | None:
     return int(text.replace(",", "")) if text and text.replace(",", "").isdigit() else None
 
 
-def test_admin_sees_live_numbers_on_real_time(dash_duo, server) -> None:
-    base = start(dash_duo, server)
-    send(base, server.config["TEST_WRITE_KEY"], live_events(utcnow(), 4))
+def create_key(dash_duo, name: str, source: str) -> str:
+    """On the Access page: fill the new-key form with ``name`` and ``source``, submit it and
+    return the plaintext write key once the one-time box shows it (``lgw_…``)."""
+    form = ids.access_form_id
+    fill(dash_duo, form("key", "name"), name)
+    fill(dash_duo, form("key", "source"), source)
+    click(dash_duo, dash_duo.find_element(f"#{form('key', 'submit')}"))
+    box = dash_duo.wait_for_element(f"#{ids.ADMIN_ACCESS_NEW_KEY_VALUE}", timeout=10)
+    WebDriverWait(dash_duo.driver, 10).until(
+        lambda _driver: (box.get_attribute("value") or "").startswith("lgw_")
+    )
+    return box.get_attribute("value")
+
+
+def test_admin_sees_live_numbers_on_real_time(dash_duo, write_key_server) -> None:
+    base = start(dash_duo, write_key_server)
+    send(base, write_key_server.config["TEST_WRITE_KEY"], live_events(utcnow(), 4))
     open_as_admin(dash_duo, base, "/admin/realtime")
     WebDriverWait(dash_duo.driver, 15).until(
         lambda _d: tile(dash_duo, "active_readers") is not None
@@ -149,14 +100,14 @@ def test_admin_sees_live_numbers_on_real_time(dash_duo, server) -> None:
     dash_duo.wait_for_contains_text(f"#{ids.ADMIN_RT_AS_OF}", "Updated", timeout=10)
     # It refreshes by itself: more readers arrive and the tile follows within seconds.
     before = tile(dash_duo, "active_readers")
-    send(base, server.config["TEST_WRITE_KEY"], live_events(utcnow(), 3, prefix="later"))
+    send(base, write_key_server.config["TEST_WRITE_KEY"], live_events(utcnow(), 3, prefix="later"))
     WebDriverWait(dash_duo.driver, 15).until(
         lambda _d: (tile(dash_duo, "active_readers") or 0) >= before + 3
     )
 
 
-def test_admin_creates_a_write_key_sees_it_once_and_revokes_it(dash_duo, server) -> None:
-    base = start(dash_duo, server)
+def test_admin_creates_a_write_key_sees_it_once_and_revokes_it(dash_duo, write_key_server) -> None:
+    base = start(dash_duo, write_key_server)
     open_as_admin(dash_duo, base, "/admin/access")
     dash_duo.wait_for_contains_text(f"#{ids.ADMIN_ACCESS_KEYS}", "web", timeout=15)
     form = ids.access_form_id
@@ -173,14 +124,7 @@ def test_admin_creates_a_write_key_sees_it_once_and_revokes_it(dash_duo, server)
     )
     assert not dash_duo.find_element(f"#{ids.ADMIN_ACCESS_NEW_KEY}").is_displayed()
 
-    fill(dash_duo, form("key", "name"), "Web app v2")
-    fill(dash_duo, form("key", "source"), "web-v2")
-    click(dash_duo, dash_duo.find_element(f"#{form('key', 'submit')}"))
-    box = dash_duo.wait_for_element(f"#{ids.ADMIN_ACCESS_NEW_KEY_VALUE}", timeout=10)
-    WebDriverWait(dash_duo.driver, 10).until(
-        lambda _driver: (box.get_attribute("value") or "").startswith("lgw_")
-    )
-    plaintext = box.get_attribute("value")
+    plaintext = create_key(dash_duo, "Web app v2", "web-v2")
     assert dash_duo.find_element(f"#{ids.ADMIN_ACCESS_NEW_KEY}").is_displayed()
     assert "Copy the new key now" in dash_duo.find_element(f"#{ids.ADMIN_ACCESS_NEW_KEY}").text
     dash_duo.wait_for_contains_text(f"#{ids.ADMIN_ACCESS_KEYS}", plaintext[:12], timeout=10)
@@ -196,20 +140,19 @@ def test_admin_creates_a_write_key_sees_it_once_and_revokes_it(dash_duo, server)
     dash_duo.wait_for_contains_text(f"#{ids.ADMIN_ACCESS_KEYS}", plaintext[:12], timeout=15)
     assert plaintext not in dash_duo.driver.page_source
 
-    with get_database(server).session() as session:
+    with get_database(write_key_server).session() as session:
         key_id = session.scalar(select(ApiKey.id).where(ApiKey.source == "web-v2"))
     click(dash_duo, by_id(dash_duo, {"index": key_id, "type": ids.ADMIN_ACCESS_REVOKE}))
-    WebDriverWait(dash_duo.driver, 10).until(expected_conditions.alert_is_present())
-    dash_duo.driver.switch_to.alert.accept()
+    confirm(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.ADMIN_ACCESS_KEY_MESSAGE}", "revoked", timeout=10)
     dash_duo.wait_for_contains_text(f"#admin-access-key-row-{key_id}", "Revoked", timeout=10)
     dash_duo.wait_for_contains_text(f"#{ids.ADMIN_ACCESS_AUDIT}", "Revoked API key", timeout=10)
 
 
-def test_admin_runs_the_rollups_job_and_sees_it_complete(dash_duo, server) -> None:
-    base = start(dash_duo, server)
-    send(base, server.config["TEST_WRITE_KEY"], live_events(utcnow(), 5))  # work to do
-    with get_database(server).session() as session:  # another process runs this one
+def test_admin_runs_the_rollups_job_and_sees_it_complete(dash_duo, write_key_server) -> None:
+    base = start(dash_duo, write_key_server)
+    send(base, write_key_server.config["TEST_WRITE_KEY"], live_events(utcnow(), 5))  # work to do
+    with get_database(write_key_server).session() as session:  # another process runs this one
         now = utcnow()
         session.add(
             JobLock(
@@ -236,7 +179,7 @@ def test_admin_runs_the_rollups_job_and_sees_it_complete(dash_duo, server) -> No
     assert by_id(dash_duo, {"index": "rollups", "type": ids.ADMIN_JOBS_RUN}).is_enabled()
 
     click(dash_duo, busy)  # disabled: nothing happens; the runner's lock is the real guard
-    console = server.extensions["legato.jobs.console"]
+    console = write_key_server.extensions["legato.jobs.console"]
     assert console.start("experiment_exposures", requested_by="test") == "running"
 
 
@@ -292,13 +235,11 @@ def top(dash_duo) -> None:
     )
 
 
-@pytest.mark.skipif(
-    os.environ.get("LEGATO_SCREENSHOTS") != "1", reason="set LEGATO_SCREENSHOTS=1 to refresh"
-)
-def test_screenshots_on_the_demo_platform(dash_duo, sqlite_url: str, tmp_path: Path) -> None:
+@only_when_refreshing
+def test_screenshots_on_the_demo_platform(dash_duo, make_server) -> None:
     from data.demo import create_demo_accounts, generate_demo_platform
 
-    app = create_app(_config(sqlite_url, tmp_path))
+    app = make_server(INGEST_RATE_LIMIT="")
     with get_database(app).session() as session:
         generate_demo_platform(session, scale=0.1, days=90)
         accounts = create_demo_accounts(session)
@@ -312,12 +253,8 @@ def test_screenshots_on_the_demo_platform(dash_duo, sqlite_url: str, tmp_path: P
     admin_email, admin_password = next((e, p) for e, p, role, _ in accounts if role == "admin")
     base = start(dash_duo, app)
     send(base, key, _traffic(utcnow(), [tuple(row) for row in chapters]))
-    dash_duo.driver.execute_cdp_cmd(  # the page area itself is 1440×900
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-    )
-    sign_in(dash_duo, base, admin_email, admin_password)
-    dash_duo.wait_for_text_to_equal("#overview-title", "Overview", timeout=30)
+    set_page_area(dash_duo)
+    sign_in(dash_duo, base, admin_email, admin_password, timeout=30)
 
     dash_duo.driver.get(f"{base}/admin/realtime")
     dash_duo.wait_for_element(f"#{ids.ADMIN_RT_CHART} .main-svg", timeout=30)
@@ -337,14 +274,7 @@ def test_screenshots_on_the_demo_platform(dash_duo, sqlite_url: str, tmp_path: P
 
     dash_duo.driver.get(f"{base}/admin/access")
     dash_duo.wait_for_contains_text(f"#{ids.ADMIN_ACCESS_KEYS}", "Reader apps", timeout=15)
-    form = ids.access_form_id
-    fill(dash_duo, form("key", "name"), "iOS app")
-    fill(dash_duo, form("key", "source"), "ios")
-    click(dash_duo, dash_duo.find_element(f"#{form('key', 'submit')}"))
-    box = dash_duo.wait_for_element(f"#{ids.ADMIN_ACCESS_NEW_KEY_VALUE}", timeout=10)
-    WebDriverWait(dash_duo.driver, 10).until(
-        lambda _d: (box.get_attribute("value") or "").startswith("lgw_")
-    )
+    create_key(dash_duo, "iOS app", "ios")
     dash_duo.wait_for_contains_text(f"#{ids.ADMIN_ACCESS_AUDIT}", "iOS app", timeout=10)
     top(dash_duo)
     dash_duo.driver.save_screenshot(str(SCREENSHOTS / "admin-access.png"))

@@ -10,31 +10,23 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app import create_app
 from app.dash_app import EXTENSION_KEY
-from app.database import get_database
 from components import ids
 from tests.alerts_fixtures import add_alert
+from tests.browser.helpers import TIMEOUT, click, signed_in
 from tests.browser.screens import save_page_screenshot
 from tests.factories import ACCOUNTS, WRITER_PASSWORD, build_small_platform
 
 pytestmark = pytest.mark.browser
-TIMEOUT = 20
 DAY = date(2026, 3, 4)
 
 
 @pytest.fixture
-def dash_app(sqlite_url: str, tmp_path):
-    server = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": sqlite_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-test-secret",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    with get_database(server).session() as session:
+def dash_app(make_server):
+    """The small platform with one alert of writer 1's (its id in ``TEST_ALERT_ID``) and
+    one of writer 2's, which writer 1 must not see (overrides conftest's ``dash_app``)."""
+
+    def seed(session):
         build_small_platform(session, datetime.now(UTC).date())
         mine = add_alert(session, day=DAY)
         add_alert(
@@ -46,19 +38,13 @@ def dash_app(sqlite_url: str, tmp_path):
             story_id=20,
             summary="Story 'Night Ledger' accounts for 82% of the extra readers.",
         )
-        session.commit()
-        server.config["TEST_ALERT_ID"] = mine.id
-    return server.extensions[EXTENSION_KEY]
+        return {"TEST_ALERT_ID": mine.id}
+
+    return make_server(seed).extensions[EXTENSION_KEY]
 
 
 def test_a_writer_opens_alerts_and_marks_one_read(dash_duo, dash_app) -> None:
-    dash_duo.start_server(dash_app, navigate=False)
-    base = dash_duo.server.url.rstrip("/")
-    dash_duo.driver.get(f"{base}/login")
-    dash_duo.wait_for_element("#email").send_keys(ACCOUNTS.writer_email)
-    dash_duo.find_element("#password").send_keys(WRITER_PASSWORD)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_text_to_equal(f"#{ids.OVERVIEW_TITLE}", "Overview", timeout=TIMEOUT)
+    base = signed_in(dash_duo, dash_app, ACCOUNTS.writer_email, WRITER_PASSWORD)
     dash_duo.wait_for_contains_text(f"#{ids.NAV}", "Alerts", timeout=TIMEOUT)
     # The navigation counts the unread alert...
     dash_duo.wait_for_text_to_equal(f"#{ids.NAV} .shell-nav-badge", "1", timeout=TIMEOUT)
@@ -85,9 +71,7 @@ def test_a_writer_opens_alerts_and_marks_one_read(dash_duo, dash_app) -> None:
         By.XPATH, f"//*[@id='{ids.alert_item_id(alert_id)}']//button"
     )
     assert button.text == "Mark as read"
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", button
-    )
+    click(dash_duo, button)
     dash_duo.wait_for_contains_text(f"#{ids.ALERTS_MESSAGE}", "Marked as read.", TIMEOUT)
     dash_duo.wait_for_text_to_equal(
         f"#{ids.ALERTS_SUBTITLE}", "Ada Quill · 0 unread of 1 alert", timeout=TIMEOUT

@@ -8,60 +8,23 @@ from __future__ import annotations
 
 import csv
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.select import Select
 
-from app import create_app
-from app.dash_app import EXTENSION_KEY
-from app.database import get_database
 from components import ids
 from components.ids import kpi_value_id
-from tests.factories import ACCOUNTS, ADMIN_PASSWORD, WRITER_PASSWORD, build_small_platform
+from tests.browser.helpers import TIMEOUT, click, select_value, signed_in
+from tests.factories import ACCOUNTS, ADMIN_PASSWORD, WRITER_PASSWORD
 
 pytestmark = pytest.mark.browser
-TIMEOUT = 20
-
-
-@pytest.fixture
-def dash_app(sqlite_url: str, tmp_path):
-    server = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": sqlite_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-test-secret",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    with get_database(server).session() as session:
-        build_small_platform(session, datetime.now(UTC).date())
-    return server.extensions[EXTENSION_KEY]
-
-
-def signed_in(dash_duo, dash_app, email: str, password: str) -> str:
-    """Start the app, sign in through the real form and return the base URL."""
-    dash_duo.start_server(dash_app, navigate=False)
-    base = dash_duo.server.url.rstrip("/")
-    dash_duo.driver.get(f"{base}/login")
-    dash_duo.wait_for_element("#email").send_keys(email)
-    dash_duo.find_element("#password").send_keys(password)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_text_to_equal(f"#{ids.OVERVIEW_TITLE}", "Overview", timeout=TIMEOUT)
-    return base
 
 
 def open_page(dash_duo, base: str, path: str, title_id: str, title: str) -> None:
     dash_duo.driver.get(f"{base}{path}")
     dash_duo.wait_for_text_to_equal(f"#{title_id}", title, timeout=TIMEOUT)
-
-
-def choose_period(dash_duo, preset: str) -> None:
-    Select(dash_duo.driver.find_element(By.ID, ids.RANGE_PRESET)).select_by_value(preset)
 
 
 def pick(dash_duo, radio_id: str, label: str) -> None:
@@ -70,9 +33,7 @@ def pick(dash_duo, radio_id: str, label: str) -> None:
     option = dash_duo.driver.find_element(
         By.XPATH, f"//*[@id='{radio_id}']//label[normalize-space()='{label}']"
     )
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", option
-    )
+    click(dash_duo, option)
 
 
 def wait_for_value(dash_duo, key: str, text: str) -> None:
@@ -90,7 +51,7 @@ def test_writer_audience_follows_the_date_range(dash_duo, dash_app) -> None:
     # Last 28 days (the default): every active reader is new to writer 1.
     wait_for_value(dash_duo, "active_readers", "4")
     wait_for_value(dash_duo, "new_readers", "4")
-    choose_period(dash_duo, "7d")
+    select_value(dash_duo, ids.RANGE_PRESET, "7d")
     # Readers 1 and 2 were already reading ten days ago: returning in the last 7 days.
     wait_for_value(dash_duo, "new_readers", "2")
     wait_for_value(dash_duo, "returning_readers", "2")
@@ -109,7 +70,7 @@ def test_writer_revenue_and_growth_follow_the_date_range(dash_duo, dash_app) -> 
     base = signed_in(dash_duo, dash_app, ACCOUNTS.writer_email, WRITER_PASSWORD)
     open_page(dash_duo, base, "/revenue", ids.REVENUE_TITLE, "Revenue")
     wait_for_value(dash_duo, "revenue", "$19.98")
-    choose_period(dash_duo, "7d")
+    select_value(dash_duo, ids.RANGE_PRESET, "7d")
     wait_for_value(dash_duo, "revenue", "$16.98")
     wait_for_value(dash_duo, "paying_readers", "3")
     wait_for_title(dash_duo, ids.REVENUE_SOURCES_CHART, "Daily revenue by source")
@@ -117,7 +78,7 @@ def test_writer_revenue_and_growth_follow_the_date_range(dash_duo, dash_app) -> 
     open_page(dash_duo, base, "/growth", ids.GROWTH_TITLE, "Growth")
     wait_for_value(dash_duo, "views_week", "5")
     wait_for_title(dash_duo, ids.GROWTH_TREND_CHART, "Views over the last 4 weeks")
-    choose_period(dash_duo, "90d")
+    select_value(dash_duo, ids.RANGE_PRESET, "90d")
     wait_for_title(dash_duo, ids.GROWTH_TREND_CHART, "Views over the last 13 weeks")
     pick(dash_duo, ids.GROWTH_METRIC, "Revenue")
     wait_for_title(dash_duo, ids.GROWTH_TREND_CHART, "Revenue over the last 13 weeks")

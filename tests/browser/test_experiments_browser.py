@@ -9,93 +9,37 @@ Set ``LEGATO_SCREENSHOTS=1`` to refresh ``docs/screenshots/experiments-*.png``.
 
 from __future__ import annotations
 
-import json
-import os
-import urllib.request
-from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
-from app import create_app
-from app.auth.api_keys import create_api_key
-from app.dash_app import EXTENSION_KEY
 from app.database import get_database
 from components.ids import exp_feedback_id, exp_form_id
 from data.experiments import fold_exposure_events
-from tests.browser.test_overview_browser import sign_in
-from tests.factories import ACCOUNTS, ADMIN_PASSWORD, build_small_platform
+from tests.browser.helpers import api_request, click, confirm, fill, open_as_admin, start
+from tests.browser.screens import SCREENSHOTS, refreshing
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def server(sqlite_url: str, tmp_path):
-    app = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": sqlite_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-test-secret",
-            "LOG_LEVEL": "WARNING",
-            "INGEST_RATE_LIMIT": "",
-        }
-    )
-    with get_database(app).session() as session:
-        build_small_platform(session, datetime.now(UTC).date())
-        _, key = create_api_key(session, name="web", kind="write", source="web")
-        session.commit()
-    app.config["TEST_WRITE_KEY"] = key
-    return app
 
 
 def shoot(dash_duo, name: str) -> None:
-    if os.environ.get("LEGATO_SCREENSHOTS") == "1":
+    """When refreshing the screenshots, save the window (1440×900) as
+    ``docs/screenshots/experiments-<name>.png``; otherwise nothing."""
+    if refreshing():
         dash_duo.driver.set_window_size(1440, 900)
         dash_duo.driver.save_screenshot(str(SCREENSHOTS / f"experiments-{name}.png"))
 
 
-def call(url: str, key: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-        method="POST" if body is not None else "GET",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+def click_on(dash_duo, selector: str) -> None:
+    """``click`` the element of ``selector`` once it is there (at most 10 seconds)."""
+    click(dash_duo, dash_duo.wait_for_element(selector, timeout=10))
 
 
-def fill(dash_duo, element_id: str, text: str) -> None:
-    element = dash_duo.find_element(f"#{element_id}")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    element.clear()
-    element.send_keys(text)
-
-
-def click(dash_duo, selector: str) -> None:
-    """Click the element (through the DOM: the sticky navigation bar may cover it)."""
-    element = dash_duo.wait_for_element(selector, timeout=10)
-    dash_duo.driver.execute_script("arguments[0].click();", element)
-
-
-def confirm(dash_duo) -> None:
-    WebDriverWait(dash_duo.driver, 10).until(expected_conditions.alert_is_present())
-    dash_duo.driver.switch_to.alert.accept()
-
-
-def test_create_start_traffic_and_results(dash_duo, server) -> None:
-    dash_duo.start_server(server.extensions[EXTENSION_KEY], navigate=False)
-    base = dash_duo.server.url.rstrip("/")
-    key = server.config["TEST_WRITE_KEY"]
-    sign_in(dash_duo, base, ACCOUNTS.admin_email, ADMIN_PASSWORD)
-    dash_duo.wait_for_text_to_equal("#overview-title", "Overview", timeout=15)
-    dash_duo.driver.get(f"{base}/admin/experiments")
+def test_create_start_traffic_and_results(dash_duo, write_key_server) -> None:
+    base = start(dash_duo, write_key_server)
+    key = write_key_server.config["TEST_WRITE_KEY"]
+    open_as_admin(dash_duo, base, "/admin/experiments")
     dash_duo.wait_for_contains_text("#admin-exp-list", "No experiments yet", timeout=15)
 
     # An invalid form shows field messages and creates nothing.
@@ -103,7 +47,7 @@ def test_create_start_traffic_and_results(dash_duo, server) -> None:
     fill(dash_duo, exp_form_id("new", "name"), "Brighter cover")
     fill(dash_duo, exp_form_id("new", "hypothesis"), "A brighter cover raises unlocks.")
     fill(dash_duo, exp_form_id("new", "variant-weight-1"), "60")
-    click(dash_duo, f"#{exp_form_id('new', 'submit')}")
+    click_on(dash_duo, f"#{exp_form_id('new', 'submit')}")
     dash_duo.wait_for_contains_text(
         f"#{exp_feedback_id('new', 'weights')}", "sum to 100%", timeout=10
     )
@@ -111,14 +55,14 @@ def test_create_start_traffic_and_results(dash_duo, server) -> None:
     assert "No experiments yet" in dash_duo.find_element("#admin-exp-list").text
 
     fill(dash_duo, exp_form_id("new", "variant-weight-1"), "50")
-    click(dash_duo, f"#{exp_form_id('new', 'submit')}")
+    click_on(dash_duo, f"#{exp_form_id('new', 'submit')}")
     dash_duo.wait_for_contains_text("#admin-exp-header", "Brighter cover", timeout=15)
     # (the shared filters' query string follows the path: ?range=28d&compare=previous)
     assert urlsplit(dash_duo.driver.current_url).path == "/admin/experiments/cover-test"
 
     # The first visit analysed the (small, empty) experiment on demand and stored it.
     dash_duo.wait_for_contains_text("#admin-exp-freshness", "Computed", timeout=15)
-    click(dash_duo, "#admin-exp-start:not([disabled])")
+    click_on(dash_duo, "#admin-exp-start:not([disabled])")
     confirm(dash_duo)
     dash_duo.wait_for_contains_text("#admin-exp-action-message", "running", timeout=10)
     dash_duo.wait_for_contains_text("#admin-exp-facts", "estimate after the first day", timeout=10)
@@ -127,7 +71,9 @@ def test_create_start_traffic_and_results(dash_duo, server) -> None:
     # Traffic: 300 readers through the assignment API, then conversions through ingest.
     assigned: dict[str, str] = {}
     for index in range(300):
-        answer = call(f"{base}/api/v1/experiments/cover-test/assignment?user_id=r{index}", key)
+        answer = api_request(
+            f"{base}/api/v1/experiments/cover-test/assignment?user_id=r{index}", key
+        )
         assert answer["in_experiment"] is True
         assigned[f"r{index}"] = answer["variant"]
     events = []
@@ -169,16 +115,16 @@ def test_create_start_traffic_and_results(dash_duo, server) -> None:
         }
         for i in range(0, 150, 2)
     ]
-    result = call(f"{base}/api/v1/events/track-batch", key, {"batch": events})
+    result = api_request(f"{base}/api/v1/events/track-batch", key, {"batch": events})
     assert result["accepted"] == len(events), result
-    with get_database(server).session() as session:  # the experiment_exposures job
+    with get_database(write_key_server).session() as session:  # the experiment_exposures job
         assert fold_exposure_events(session) == 150
         session.commit()
 
     # The page shows the stored snapshot (taken before the traffic) until it is recomputed.
     dash_duo.driver.get(f"{base}/admin/experiments/cover-test")
     dash_duo.wait_for_contains_text("#admin-exp-srm", "No exposures yet", timeout=15)
-    click(dash_duo, "#admin-exp-recompute:not([disabled])")
+    click_on(dash_duo, "#admin-exp-recompute:not([disabled])")
     dash_duo.wait_for_contains_text("#admin-exp-srm-alert", "Sample ratio mismatch", timeout=30)
     dash_duo.wait_for_contains_text("#admin-exp-freshness", "Computed just now", timeout=10)
     table = dash_duo.wait_for_element("#admin-exp-metrics table", timeout=15)

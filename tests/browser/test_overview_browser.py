@@ -3,56 +3,21 @@ form and read the Overview's KPIs; admin-only pages stay closed to writers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from selenium.webdriver.common.by import By
 
-from app import create_app
-from app.dash_app import EXTENSION_KEY
-from app.database import get_database
 from components.ids import RANGE_PRESET, kpi_value_id
-from tests.factories import ACCOUNTS, ADMIN_PASSWORD, WRITER_PASSWORD, build_small_platform
+from tests.browser.helpers import sign_in, start
+from tests.factories import ACCOUNTS, ADMIN_PASSWORD, WRITER_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def dash_app(sqlite_url: str, tmp_path):
-    server = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": sqlite_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-test-secret",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    with get_database(server).session() as session:
-        build_small_platform(session, datetime.now(UTC).date())
-    return server.extensions[EXTENSION_KEY]
-
-
-def start(dash_duo, dash_app) -> str:
-    """Start the app without dash_duo's page wait (anonymous visitors see the sign-in
-    page, not the Dash entry point) and return its base URL."""
-    dash_duo.start_server(dash_app, navigate=False)
-    return dash_duo.server.url.rstrip("/")
-
-
-def sign_in(dash_duo, base: str, email: str, password: str) -> None:
-    dash_duo.driver.get(f"{base}/login")
-    dash_duo.wait_for_element("#email").send_keys(email)
-    dash_duo.find_element("#password").send_keys(password)
-    dash_duo.find_element("#login-submit").click()
 
 
 def test_writer_signs_in_and_reads_kpis(dash_duo, dash_app) -> None:
     base = start(dash_duo, dash_app)
     dash_duo.driver.get(base)
     assert "/login" in dash_duo.driver.current_url  # anonymous visitors are sent to sign in
-    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)
-    dash_duo.wait_for_text_to_equal("#overview-title", "Overview", timeout=15)
+    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)  # lands on the Overview
     # Last 7 days: known answers from tests/factories.py.
     dash_duo.driver.find_element(By.ID, RANGE_PRESET).send_keys("Last 7 days")
     dash_duo.wait_for_text_to_equal(f"#{kpi_value_id('views')}", "5", timeout=15)
@@ -68,8 +33,7 @@ def test_writer_signs_in_and_reads_kpis(dash_duo, dash_app) -> None:
 
 def test_writer_is_refused_admin_page_in_browser(dash_duo, dash_app) -> None:
     base = start(dash_duo, dash_app)
-    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)
-    dash_duo.wait_for_text_to_equal("#overview-title", "Overview", timeout=15)
+    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)  # lands on the Overview
     dash_duo.driver.get(f"{base}/admin/platform")
     dash_duo.wait_for_contains_text("#error-message", "administrators only", timeout=10)
 
@@ -77,7 +41,6 @@ def test_writer_is_refused_admin_page_in_browser(dash_duo, dash_app) -> None:
 def test_admin_sees_platform_page(dash_duo, dash_app) -> None:
     base = start(dash_duo, dash_app)
     sign_in(dash_duo, base, ACCOUNTS.admin_email, ADMIN_PASSWORD)
-    dash_duo.wait_for_text_to_equal("#overview-title", "Overview", timeout=15)
     # Admin pages sit under one "Admin" menu; its Platform entry opens the page in place.
     dash_duo.wait_for_contains_text("#shell-nav", "Admin", timeout=10)
     dash_duo.find_element("#shell-admin-menu .dropdown-toggle").click()

@@ -16,13 +16,10 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.common.by import By
 
-from app import create_app
 from app.dash_app import EXTENSION_KEY
-from app.database import get_database
-from app.jobs.runner import run_job
 from components import ids
+from tests.browser.helpers import TIMEOUT, click, run_job_ok, signed_in, wait_until
 from tests.browser.screens import save_page_screenshot
-from tests.browser.test_writer_pages_browser import TIMEOUT, sign_in, start, wait_until
 from tests.factories import ACCOUNTS, WRITER_PASSWORD
 from tests.recommendation_fixtures import PLANTED_DROPOFF_CHAPTER, build_recommendation_platform
 
@@ -30,34 +27,26 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def dash_app(sqlite_url: str, tmp_path):
-    server = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": sqlite_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-test-secret",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    database = get_database(server)
-    with database.session() as session:
+def dash_app(make_server):
+    """The platform of tests/recommendation_fixtures.py (a planted drop-off and hiatus)
+    after a run of the recommendations job (overrides conftest's ``dash_app``)."""
+
+    def seed(session) -> None:
         build_recommendation_platform(session, datetime.now(UTC).date())
-    assert run_job(database.sessions, "recommendations").status == "succeeded"
+
+    server = make_server(seed)
+    run_job_ok(server, "recommendations")
     return server.extensions[EXTENSION_KEY]
 
 
-def click(dash_duo, by: str, selector: str) -> None:
-    """Find the element, scroll it into view and click it through the DOM (the sticky
-    navigation bar or a message may cover it); retried while the list is being re-rendered
-    (a stale element) or the element is not there yet."""
+def click_when_ready(dash_duo, by: str, selector: str) -> None:
+    """Find the element and ``click`` it (scrolled into view, through the DOM: the
+    sticky navigation bar or a message may cover it); retried while the list is being
+    re-rendered (a stale element) or the element is not there yet."""
 
     def attempt() -> bool:
         try:
-            element = dash_duo.driver.find_element(by, selector)
-            dash_duo.driver.execute_script(
-                "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element
-            )
+            click(dash_duo, dash_duo.driver.find_element(by, selector))
         except (NoSuchElementException, StaleElementReferenceException):
             return False
         return True
@@ -73,8 +62,7 @@ def card_titles(dash_duo) -> list[str]:
 
 
 def test_writer_dismisses_a_recommendation(dash_duo, dash_app) -> None:
-    base = start(dash_duo, dash_app)
-    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)
+    signed_in(dash_duo, dash_app, ACCOUNTS.writer_email, WRITER_PASSWORD)
     dash_duo.driver.find_element(By.LINK_TEXT, "Recommendations").click()
     dash_duo.wait_for_text_to_equal(f"#{ids.RECO_TITLE}", "Recommendations", timeout=TIMEOUT)
     headline = f"Readers drop off after chapter {PLANTED_DROPOFF_CHAPTER} of “The Glass Orchard”"
@@ -84,16 +72,16 @@ def test_writer_dismisses_a_recommendation(dash_duo, dash_app) -> None:
     save_page_screenshot(dash_duo, "recommendations")
 
     assert card_titles(dash_duo)[0] == headline  # ranked first
-    click(dash_duo, By.XPATH, "//*[@id='reco-card-1']//button[contains(., 'Dismiss')]")
+    click_when_ready(dash_duo, By.XPATH, "//*[@id='reco-card-1']//button[contains(., 'Dismiss')]")
     wait_until(dash_duo, lambda: headline not in card_titles(dash_duo), "the card to disappear")
     dash_duo.wait_for_contains_text(f"#{ids.RECO_MESSAGE}", "Dismissed", timeout=TIMEOUT)
     assert any("42-day break" in title for title in card_titles(dash_duo))
 
     # "Show dismissed" lists it again, with Restore.
-    click(dash_duo, By.CSS_SELECTOR, f"label[for='{ids.RECO_SHOW_DISMISSED}']")
+    click_when_ready(dash_duo, By.CSS_SELECTOR, f"label[for='{ids.RECO_SHOW_DISMISSED}']")
     wait_until(dash_duo, lambda: headline in card_titles(dash_duo), "the dismissed card")
     assert len(dash_duo.driver.find_elements(By.XPATH, "//button[contains(., 'Restore')]")) == 1
-    click(dash_duo, By.XPATH, "//button[contains(., 'Restore')]")
+    click_when_ready(dash_duo, By.XPATH, "//button[contains(., 'Restore')]")
     dash_duo.wait_for_contains_text(f"#{ids.RECO_MESSAGE}", "Restored", timeout=TIMEOUT)
     wait_until(
         dash_duo,

@@ -9,11 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app
 from app.dash_app import EXTENSION_KEY
-from app.database import get_database
-from app.jobs.runner import run_job
 from components import ids
+from tests.browser.helpers import run_job_ok, signed_in
 from tests.factories import ACCOUNTS, WRITER_PASSWORD, add_accounts
 from tests.forecast_fixtures import seed_platform
 
@@ -26,35 +24,22 @@ return plot && plot.data ? plot.data.map(function (trace) { return trace.name ||
 
 
 @pytest.fixture
-def dash_app(sqlite_url: str, tmp_path):
-    server = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": sqlite_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-test-secret",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    database = get_database(server)
-    with database.session() as session:
-        # Ada's story has 140 days of revenue up to yesterday: enough for the backtest.
+def dash_app(make_server):
+    """Ada's story with 140 days of seasonal revenue up to yesterday (enough for the
+    backtest), Bram's with 30, the accounts, and a run of the forecasts job (overrides
+    conftest's ``dash_app``)."""
+
+    def seed(session) -> None:
         seed_platform(session, {10: 140, 20: 30}, end=datetime.now(UTC).date() - timedelta(1))
         add_accounts(session)
-        session.commit()
-    result = run_job(database.sessions, "forecasts")
-    assert result.status == "succeeded", result.error
+
+    server = make_server(seed)
+    run_job_ok(server, "forecasts")
     return server.extensions[EXTENSION_KEY]
 
 
 def test_revenue_page_shows_the_forecast_with_both_bands(dash_duo, dash_app) -> None:
-    dash_duo.start_server(dash_app, navigate=False)
-    base = dash_duo.server.url.rstrip("/")
-    dash_duo.driver.get(f"{base}/login")
-    dash_duo.wait_for_element("#email").send_keys(ACCOUNTS.writer_email)
-    dash_duo.find_element("#password").send_keys(WRITER_PASSWORD)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_text_to_equal(f"#{ids.OVERVIEW_TITLE}", "Overview", timeout=TIMEOUT)
+    base = signed_in(dash_duo, dash_app, ACCOUNTS.writer_email, WRITER_PASSWORD, timeout=TIMEOUT)
 
     dash_duo.driver.get(f"{base}/revenue")
     dash_duo.wait_for_text_to_equal(f"#{ids.REVENUE_TITLE}", "Revenue", timeout=TIMEOUT)

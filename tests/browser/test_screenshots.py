@@ -14,30 +14,21 @@ come from ``test_admin_console_browser.py``'s refresher::
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
-from app import create_app
 from app.database import get_database
 from app.jobs.registry import JOBS
-from app.jobs.runner import run_job
 from components import ids
 from data.models import StoryDaily
-from tests.browser.test_admin_console_browser import _config, start
-from tests.browser.test_overview_browser import sign_in
+from tests.browser.helpers import run_job_ok, sign_in, start
+from tests.browser.screens import SCREENSHOTS, only_when_refreshing, set_page_area
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("LEGATO_SCREENSHOTS") != "1", reason="set LEGATO_SCREENSHOTS=1 to refresh"
-    ),
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+pytestmark = [pytest.mark.browser, only_when_refreshing]
+
 #: No Dash request in flight and no loading spinner shown: the page has settled.
 SETTLED = """
 return !document.querySelector('[data-dash-is-loading="true"]')
@@ -70,17 +61,17 @@ def _scroll_shot(dash_duo, element_id: str, name: str) -> None:
     dash_duo.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
 
 
-def test_writer_page_screenshots(dash_duo, sqlite_url: str, tmp_path: Path) -> None:
+def test_writer_page_screenshots(dash_duo, make_server) -> None:
     from data.demo import create_demo_accounts, generate_demo_platform
 
-    app = create_app(_config(sqlite_url, tmp_path))
+    app = make_server()
     database = get_database(app)
     with database.session() as session:
         generate_demo_platform(session, scale=0.5, days=180)
         accounts = create_demo_accounts(session)
         session.commit()
     for name in JOBS:  # every stored result the pages read
-        assert run_job(database.sessions, name).status == "succeeded", name
+        run_job_ok(app, name)
     writer_email, writer_password, _, writer_id = next(a for a in accounts if a[2] == "writer")
     with database.session() as session:
         story_id = session.scalar(
@@ -92,16 +83,11 @@ def test_writer_page_screenshots(dash_duo, sqlite_url: str, tmp_path: Path) -> N
         )
 
     base = start(dash_duo, app)
-    # The page area itself is 1440×900 (a window of that size is smaller inside).
-    dash_duo.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-    )
+    set_page_area(dash_duo)
     dash_duo.driver.get(f"{base}/login")
     time.sleep(0.5)
     dash_duo.driver.save_screenshot(str(SCREENSHOTS / "login.png"))
-    sign_in(dash_duo, base, writer_email, writer_password)
-    dash_duo.wait_for_text_to_equal(f"#{ids.OVERVIEW_TITLE}", "Overview", timeout=30)
+    sign_in(dash_duo, base, writer_email, writer_password, timeout=30)
 
     _shot(dash_duo, base, "/", ids.OVERVIEW_TITLE, "overview")
     _shot(dash_duo, base, "/stories", ids.STORIES_TITLE, "stories")

@@ -10,53 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
-from app import create_app
-from app.dash_app import EXTENSION_KEY
-from app.database import get_database
 from components import ids
 from components.ids import kpi_value_id
-from tests.factories import ACCOUNTS, ADMIN_PASSWORD, WRITER_PASSWORD, build_small_platform
+from tests.browser.helpers import TIMEOUT, select_value, signed_in, wait_until
+from tests.factories import ACCOUNTS, ADMIN_PASSWORD, WRITER_PASSWORD
 
 pytestmark = pytest.mark.browser
-TIMEOUT = 20
-
-
-@pytest.fixture
-def dash_app(sqlite_url: str, tmp_path):
-    server = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": sqlite_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-test-secret",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    with get_database(server).session() as session:
-        build_small_platform(session, datetime.now(UTC).date())
-    return server.extensions[EXTENSION_KEY]
-
-
-def start(dash_duo, dash_app) -> str:
-    """Start the app without dash_duo's page wait (anonymous visitors get the sign-in
-    page) and return its base URL."""
-    dash_duo.start_server(dash_app, navigate=False)
-    return dash_duo.server.url.rstrip("/")
-
-
-def sign_in(dash_duo, base: str, email: str, password: str) -> None:
-    dash_duo.driver.get(f"{base}/login")
-    dash_duo.wait_for_element("#email").send_keys(email)
-    dash_duo.find_element("#password").send_keys(password)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_text_to_equal(f"#{ids.OVERVIEW_TITLE}", "Overview", timeout=TIMEOUT)
-
-
-def wait_until(dash_duo, condition, message: str):
-    return WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _: condition(), message)
 
 
 def query(dash_duo) -> dict[str, str]:
@@ -76,10 +36,6 @@ def chart_traces(dash_duo, graph_id: str) -> list[tuple[str, int]]:
         f"#{graph_id}",
     )
     return [(name, count) for name, count in traces]
-
-
-def select(dash_duo, select_id: str, value: str) -> None:
-    Select(dash_duo.driver.find_element(By.ID, select_id)).select_by_value(value)
 
 
 def pick_writer(dash_duo, name: str) -> None:
@@ -112,8 +68,7 @@ def grid_cell(dash_duo, row_id: str, column: str) -> str:
 
 
 def test_changing_the_period_updates_the_charts_and_the_url(dash_duo, dash_app) -> None:
-    base = start(dash_duo, dash_app)
-    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)
+    signed_in(dash_duo, dash_app, ACCOUNTS.writer_email, WRITER_PASSWORD)
     # The default view is written into the address bar on load.
     wait_until(dash_duo, lambda: query(dash_duo) == {"range": "28d", "compare": "previous"}, "url")
     wait_until(
@@ -121,7 +76,7 @@ def test_changing_the_period_updates_the_charts_and_the_url(dash_duo, dash_app) 
         lambda: ("Views", 27) in chart_traces(dash_duo, ids.OVERVIEW_CHART),
         "28-day chart (27 complete days + today)",
     )
-    select(dash_duo, ids.RANGE_PRESET, "7d")
+    select_value(dash_duo, ids.RANGE_PRESET, "7d")
     dash_duo.wait_for_text_to_equal(f"#{kpi_value_id('views')}", "5", timeout=TIMEOUT)
     dash_duo.wait_for_text_to_equal(f"#{kpi_value_id('revenue')}", "$16.98", timeout=TIMEOUT)
     wait_until(
@@ -131,7 +86,7 @@ def test_changing_the_period_updates_the_charts_and_the_url(dash_duo, dash_app) 
     )
     wait_until(dash_duo, lambda: query(dash_duo).get("range") == "7d", "range in the url")
     assert path(dash_duo) == "/"
-    select(dash_duo, ids.COMPARE_SELECT, "year")
+    select_value(dash_duo, ids.COMPARE_SELECT, "year")
     wait_until(dash_duo, lambda: query(dash_duo).get("compare") == "year", "compare in the url")
     dash_duo.wait_for_contains_text(
         f"#{ids.OVERVIEW_KPIS}", "same period last year", timeout=TIMEOUT
@@ -155,8 +110,7 @@ def test_changing_the_period_updates_the_charts_and_the_url(dash_duo, dash_app) 
 
 
 def test_a_link_with_a_query_string_sets_the_controls(dash_duo, dash_app) -> None:
-    base = start(dash_duo, dash_app)
-    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)
+    base = signed_in(dash_duo, dash_app, ACCOUNTS.writer_email, WRITER_PASSWORD)
     today = datetime.now(UTC).date()
     first = today - timedelta(days=6)
     dash_duo.driver.get(f"{base}/?start={first.isoformat()}&end={today.isoformat()}&compare=year")
@@ -188,8 +142,7 @@ def test_a_link_with_a_query_string_sets_the_controls(dash_duo, dash_app) -> Non
 
 
 def test_open_a_story_from_the_table(dash_duo, dash_app) -> None:
-    base = start(dash_duo, dash_app)
-    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)
+    base = signed_in(dash_duo, dash_app, ACCOUNTS.writer_email, WRITER_PASSWORD)
     dash_duo.driver.get(f"{base}/stories?range=7d&compare=previous")
     dash_duo.wait_for_text_to_equal(grid_cell(dash_duo, "10", "views"), "4", timeout=TIMEOUT)
     dash_duo.wait_for_text_to_equal(grid_cell(dash_duo, "11", "revenue"), "$9.99", timeout=TIMEOUT)
@@ -214,8 +167,7 @@ def test_open_a_story_from_the_table(dash_duo, dash_app) -> None:
 
 
 def test_writer_cannot_reach_another_writers_story_by_url(dash_duo, dash_app) -> None:
-    base = start(dash_duo, dash_app)
-    sign_in(dash_duo, base, ACCOUNTS.writer_email, WRITER_PASSWORD)
+    base = signed_in(dash_duo, dash_app, ACCOUNTS.writer_email, WRITER_PASSWORD)
     for story in ("20", "999"):  # writer 2's story, and no story at all: the same answer
         dash_duo.driver.get(f"{base}/stories/{story}?range=90d")
         dash_duo.wait_for_text_to_equal(f"#{ids.STORY_TITLE}", "Story not found", timeout=TIMEOUT)
@@ -228,11 +180,10 @@ def test_writer_cannot_reach_another_writers_story_by_url(dash_duo, dash_app) ->
 
 
 def test_admin_switches_writers(dash_duo, dash_app) -> None:
-    base = start(dash_duo, dash_app)
-    sign_in(dash_duo, base, ACCOUNTS.admin_email, ADMIN_PASSWORD)
+    base = signed_in(dash_duo, dash_app, ACCOUNTS.admin_email, ADMIN_PASSWORD)
     dash_duo.wait_for_contains_text(f"#{ids.OVERVIEW_SUBTITLE}", "All writers", timeout=TIMEOUT)
     assert dash_duo.find_element(f"#{ids.WRITER_SELECT_WRAPPER}").is_displayed()
-    select(dash_duo, ids.RANGE_PRESET, "7d")
+    select_value(dash_duo, ids.RANGE_PRESET, "7d")
     dash_duo.wait_for_text_to_equal(f"#{kpi_value_id('views')}", "7", timeout=TIMEOUT)
     pick_writer(dash_duo, "Bram Stoker-Lite")
     dash_duo.wait_for_contains_text(
