@@ -25,7 +25,7 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -39,7 +39,6 @@ from sqlalchemy.types import Integer
 
 from data.db import utcnow
 from data.models import (
-    RECOMMENDATION_KINDS,
     RELEASE_DAY_SECONDS,
     Chapter,
     ChapterDaily,
@@ -59,6 +58,7 @@ from data.recommendation_inputs import (
     SEGMENT_COLUMNS,
     STORY_COLUMNS,
     WEEKLY_COLUMNS,
+    RecommendationRecord,
 )
 from data.sql import seconds_between, week_start
 
@@ -117,28 +117,6 @@ class RecommendationInputs:
     weekly_readers: pd.DataFrame
     opens_by_hour: pd.DataFrame
     segments: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class RecommendationRecord:
-    """One piece of advice to store (``kind`` one of ``RECOMMENDATION_KINDS``; ``evidence``
-    JSON-serialisable)."""
-
-    kind: str
-    fingerprint: str
-    title: str
-    detail: str
-    expected_effect: str
-    priority: float
-    evidence: dict[str, Any] = field(default_factory=dict)
-    story_id: int | None = None
-    chapter_id: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in RECOMMENDATION_KINDS:
-            raise ValueError(f"unknown recommendation kind {self.kind!r}")
-        if not self.fingerprint:
-            raise ValueError("a recommendation needs a fingerprint")
 
 
 def recommendation_as_of(session: Session, today: date) -> date:

@@ -3,7 +3,8 @@
 
 Pure computation (numpy / pandas / scipy): :func:`recommend` takes one writer's
 :class:`WriterInputs` (DataFrames with the documented columns, read by
-``data.recommendation_store``) and returns :class:`Recommendation` records, best first.
+``data.recommendation_store``) and returns its advice as
+``data.recommendation_inputs.RecommendationRecord`` records, best first.
 Each record names what it is about (story / chapter), says in plain words what to do, shows
 the numbers behind it (``evidence["facts"]``) and the effect to expect *with its basis*, and
 carries a ``priority``: the readers the advice is expected to keep or win (per chapter or
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -50,6 +51,7 @@ from app.analytics.growth import percentile_rank, relative_change
 from data.currency import minor_to_major
 from data.recommendation_inputs import (
     SEGMENT_DIMENSIONS,
+    RecommendationRecord,
 )
 
 # --------------------------------------------------------------------------- kinds, inputs
@@ -96,24 +98,6 @@ class WriterInputs:
     opens_by_hour: pd.DataFrame
     segments: pd.DataFrame
     currency: str = "USD"
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One piece of advice. ``evidence["facts"]`` is a list of ``{"label", "value",
-    "unit"}`` (unit ``count``, ``ratio`` (0–1), ``days``, ``words``, ``money`` (minor
-    units), ``number`` or ``text``) shown as the numbers behind it; other evidence keys are
-    the rule's raw inputs. JSON-safe throughout."""
-
-    kind: str
-    fingerprint: str
-    title: str
-    detail: str
-    expected_effect: str
-    priority: float
-    evidence: dict[str, Any] = field(default_factory=dict)
-    story_id: int | None = None
-    chapter_id: int | None = None
 
 
 def _fact(label: str, value: Any, unit: str = "count") -> dict[str, Any]:
@@ -185,7 +169,7 @@ MIN_LOSS_GAP = 0.15
 
 def dropoff_recommendations(
     stories: pd.DataFrame, chapters: pd.DataFrame, as_of: date
-) -> list[Recommendation]:
+) -> list[RecommendationRecord]:
     """One recommendation per abnormal chapter-to-chapter loss (robust z > 3.5, see
     ``app.analytics.dropoff``) in each story with at least ``MIN_STARTING_READERS``
     starting readers, over its chapters published ``MIN_CHAPTER_AGE_DAYS`` before
@@ -205,7 +189,7 @@ def dropoff_recommendations(
     titles = _story_titles(stories)
     paywalls = _paywall_numbers(stories, chapters)
     cutoff = pd.Timestamp(_end_of(as_of) - timedelta(days=MIN_CHAPTER_AGE_DAYS))
-    found: list[Recommendation] = []
+    found: list[RecommendationRecord] = []
     published = _published(chapters, as_of)
     for story_id, story in published.groupby("story_id", sort=True):
         story = story[story["published_at"] < cutoff].reset_index(drop=True)
@@ -272,7 +256,7 @@ def dropoff_recommendations(
                 )
             last_number = numbers[-1]
             found.append(
-                Recommendation(
+                RecommendationRecord(
                     kind=DROPOFF,
                     fingerprint=f"{DROPOFF}:{int(story_id)}:{int(previous['chapter_id'])}",
                     title=f"Readers drop off after chapter {number} of “{title}”",
@@ -362,7 +346,7 @@ def cadence_recommendations(
     chapters: pd.DataFrame,
     weekly_readers: pd.DataFrame,
     as_of: date,
-) -> list[Recommendation]:
+) -> list[RecommendationRecord]:
     """Weekly readers lost over each story's most recent hiatus (a gap of at least max(3 ×
     the usual cadence, 14 days), ``app.analytics.cadence``; ongoing when the story is still
     silent at ``as_of``, unless its status is ``completed``) that began within
@@ -380,7 +364,7 @@ def cadence_recommendations(
     statuses = {int(i): str(v) for i, v in zip(stories["story_id"], stories["status"], strict=True)}
     last_complete_monday = _monday(as_of + timedelta(days=1)) - timedelta(days=7)
     horizon = _end_of(as_of)
-    found: list[Recommendation] = []
+    found: list[RecommendationRecord] = []
     published = _published(chapters, as_of)
     for story_id, story in published.groupby("story_id", sort=True):
         releases = [ts.to_pydatetime() for ts in story["published_at"]]
@@ -477,7 +461,7 @@ def cadence_recommendations(
                 )
                 weight = KIND_WEIGHTS[CADENCE] * PAST_HIATUS_WEIGHT
             found.append(
-                Recommendation(
+                RecommendationRecord(
                     kind=CADENCE,
                     fingerprint=f"{CADENCE}:{int(story_id)}:{start.isoformat()}",
                     title=headline,
@@ -539,7 +523,7 @@ def _paywall_numbers(stories: pd.DataFrame, chapters: pd.DataFrame) -> dict[int,
 
 def paywall_recommendations(
     stories: pd.DataFrame, chapters: pd.DataFrame, as_of: date, *, currency: str = "USD"
-) -> list[Recommendation]:
+) -> list[RecommendationRecord]:
     """Advice on each story's paywall position (first paid chapter P ≥ 2, published
     ``MIN_CHAPTER_AGE_DAYS`` before ``as_of``, reached by ``MIN_PAYWALL_READERS``, with
     ``MIN_FREE_LOSSES`` free chapter-to-chapter losses before it):
@@ -556,7 +540,7 @@ def paywall_recommendations(
     titles = _story_titles(stories)
     walls = _paywall_numbers(stories, chapters)
     cutoff = pd.Timestamp(_end_of(as_of) - timedelta(days=MIN_CHAPTER_AGE_DAYS))
-    found: list[Recommendation] = []
+    found: list[RecommendationRecord] = []
     published = _published(chapters, as_of)
     for story_id, story in published.groupby("story_id", sort=True):
         wall = walls.get(int(story_id))
@@ -613,7 +597,7 @@ def paywall_recommendations(
             kept = RECOVERED_SHARE * excess
             target = wall + PAYWALL_SHIFT_CHAPTERS
             found.append(
-                Recommendation(
+                RecommendationRecord(
                     kind=PAYWALL,
                     fingerprint=f"{PAYWALL}:{int(story_id)}:{wall}:later",
                     title=f"The paywall of “{title}” comes too early",
@@ -655,7 +639,7 @@ def paywall_recommendations(
                 else ""
             )
             found.append(
-                Recommendation(
+                RecommendationRecord(
                     kind=PAYWALL,
                     fingerprint=f"{PAYWALL}:{int(story_id)}:{wall}:earlier",
                     title=f"“{title}” could start its paywall one chapter earlier",
@@ -712,7 +696,7 @@ def _window_shares(profile: np.ndarray) -> np.ndarray:
 
 def release_time_recommendation(
     chapters: pd.DataFrame, opens_by_hour: pd.DataFrame, as_of: date
-) -> list[Recommendation]:
+) -> list[RecommendationRecord]:
     """At most one recommendation: the weekly hour (UTC) whose next
     ``RELEASE_WINDOW_HOURS`` hold the largest share of the writer's own-time opens (opens
     more than a day after publication: when readers read by themselves), when that share is
@@ -752,7 +736,7 @@ def release_time_recommendation(
     usual_day, usual_hour = divmod(usual_slot, 24)
     lift_text = f"{lift * 100:.0f}% more" if lift is not None else "far more"
     return [
-        Recommendation(
+        RecommendationRecord(
             kind=RELEASE_TIME,
             fingerprint=f"{RELEASE_TIME}:{weekday}:{hour:02d}",
             title=f"Release on {WEEKDAYS[weekday]}s around {hour:02d}:00 UTC",
@@ -808,7 +792,7 @@ MIN_LENGTH_COMPLETION_GAP = 0.08
 
 def chapter_length_recommendations(
     stories: pd.DataFrame, chapters: pd.DataFrame, as_of: date
-) -> list[Recommendation]:
+) -> list[RecommendationRecord]:
     """Per story with ``MIN_LENGTH_CHAPTERS`` published chapters that have a word count and
     ``MIN_LENGTH_CHAPTER_VIEWS`` opens: when completion rate (completions ÷ opens) falls with
     length (Spearman ρ ≤ ``LENGTH_MAX_CORRELATION``, p < ``LENGTH_MAX_P_VALUE``) and the
@@ -816,7 +800,7 @@ def chapter_length_recommendations(
     less often than the rest (opens-weighted rates). Expected effect: the long chapters'
     opens × the gap more finished reads; priority = that per long chapter."""
     titles = _story_titles(stories)
-    found: list[Recommendation] = []
+    found: list[RecommendationRecord] = []
     published = _published(chapters, as_of)
     for story_id, story in published.groupby("story_id", sort=True):
         counted = story[(story["views"] >= MIN_LENGTH_CHAPTER_VIEWS) & (story["word_count"] > 0)]
@@ -845,7 +829,7 @@ def chapter_length_recommendations(
         title = titles.get(int(story_id), f"story {story_id}")
         limit = int(round(median_words, -2))
         found.append(
-            Recommendation(
+            RecommendationRecord(
                 kind=CHAPTER_LENGTH,
                 fingerprint=f"{CHAPTER_LENGTH}:{int(story_id)}",
                 title=f"Long chapters of “{title}” lose readers: keep them near {limit:,} words",
@@ -898,7 +882,7 @@ MIN_MOMENTUM_GAIN = 15
 
 def momentum_recommendations(
     stories: pd.DataFrame, weekly_readers: pd.DataFrame, as_of: date
-) -> list[Recommendation]:
+) -> list[RecommendationRecord]:
     """Stories whose mean weekly readers over the last ``MOMENTUM_WEEKS`` complete weeks
     grew by at least ``MIN_MOMENTUM_CHANGE`` and ``MIN_MOMENTUM_GAIN`` readers against the
     ``MOMENTUM_WEEKS`` before (which had at least ``MIN_MOMENTUM_READERS``), and whose
@@ -918,7 +902,7 @@ def momentum_recommendations(
         series = [weeks.get(monday, 0) for monday in [*earlier_weeks, *recent_weeks]]
         changes[story_id] = (recent, earlier, relative_change(recent, earlier), series)
     known = [c for _, _, c, _ in changes.values() if c is not None]
-    found: list[Recommendation] = []
+    found: list[RecommendationRecord] = []
     for story_id, (recent, earlier, change, series) in changes.items():
         if (
             change is None
@@ -932,7 +916,7 @@ def momentum_recommendations(
         rank = percentile_rank(known, change)
         title = titles.get(story_id, f"story {story_id}")
         found.append(
-            Recommendation(
+            RecommendationRecord(
                 kind=MOMENTUM,
                 fingerprint=f"{MOMENTUM}:{story_id}",
                 title=f"“{title}” is gaining momentum: promote it now",
@@ -1010,7 +994,7 @@ def _two_proportion_p(hits_a: float, n_a: float, hits_b: float, n_b: float) -> f
     return float(2 * stats.norm.sf(abs(z)))
 
 
-def segment_recommendations(segments: pd.DataFrame) -> list[Recommendation]:
+def segment_recommendations(segments: pd.DataFrame) -> list[RecommendationRecord]:
     """Per known trait value (``SEGMENT_DIMENSIONS``; unknown traits are not a segment):
 
     - *churning*: of the segment's ``previous`` readers (≥ ``MIN_SEGMENT_READERS``), the
@@ -1030,7 +1014,7 @@ def segment_recommendations(segments: pd.DataFrame) -> list[Recommendation]:
     total_cur = float(segments["current"].sum())
     total_kept = float(segments["retained"].sum())
     overall_change = relative_change(total_cur, total_prev)
-    found: list[Recommendation] = []
+    found: list[RecommendationRecord] = []
     for dimension in SEGMENT_DIMENSIONS:
         sums = (
             segments.dropna(subset=[dimension])
@@ -1048,7 +1032,7 @@ def segment_recommendations(segments: pd.DataFrame) -> list[Recommendation]:
                 if rest_rate - rate >= MIN_SEGMENT_RETENTION_GAP and p_value < SEGMENT_MAX_P_VALUE:
                     saved = prev * (rest_rate - rate)
                     found.append(
-                        Recommendation(
+                        RecommendationRecord(
                             kind=SEGMENT,
                             fingerprint=f"{SEGMENT}:{dimension}:{value}:churning",
                             title=f"You are losing {who}",
@@ -1091,7 +1075,7 @@ def segment_recommendations(segments: pd.DataFrame) -> list[Recommendation]:
                 if p_value < SEGMENT_MAX_P_VALUE:
                     gain = cur - prev
                     found.append(
-                        Recommendation(
+                        RecommendationRecord(
                             kind=SEGMENT,
                             fingerprint=f"{SEGMENT}:{dimension}:{value}:growing",
                             title=f"More and more {who} are finding you",
@@ -1125,7 +1109,7 @@ def segment_recommendations(segments: pd.DataFrame) -> list[Recommendation]:
                     )
     # Traits that pick out the very same readers (every reader in BR on Android, say) are
     # one finding: keep the first dimension's (``SEGMENT_DIMENSIONS`` order).
-    distinct: list[Recommendation] = []
+    distinct: list[RecommendationRecord] = []
     groups: set[tuple[Any, ...]] = set()
     for item in found:
         group = (item.evidence["direction"], *item.evidence["counts"])
@@ -1139,11 +1123,11 @@ def segment_recommendations(segments: pd.DataFrame) -> list[Recommendation]:
 # --------------------------------------------------------------------------- all rules
 
 
-def _order(item: Recommendation) -> tuple[float, str, str]:
+def _order(item: RecommendationRecord) -> tuple[float, str, str]:
     return (-item.priority, item.kind, item.fingerprint)
 
 
-def rank(recommendations: Iterable[Recommendation]) -> list[Recommendation]:
+def rank(recommendations: Iterable[RecommendationRecord]) -> list[RecommendationRecord]:
     """``recommendations`` best first (priority, then kind and fingerprint), one per
     fingerprint (the first), at most ``MAX_RECOMMENDATIONS``."""
     seen: set[str] = set()
@@ -1156,9 +1140,9 @@ def rank(recommendations: Iterable[Recommendation]) -> list[Recommendation]:
     return ordered[:MAX_RECOMMENDATIONS]
 
 
-def recommend(inputs: WriterInputs) -> list[Recommendation]:
+def recommend(inputs: WriterInputs) -> list[RecommendationRecord]:
     """Every rule over ``inputs``, ranked (:func:`rank`). Deterministic for equal inputs."""
-    found: list[Recommendation] = []
+    found: list[RecommendationRecord] = []
     found += dropoff_recommendations(inputs.stories, inputs.chapters, inputs.as_of)
     found += cadence_recommendations(
         inputs.stories, inputs.chapters, inputs.weekly_readers, inputs.as_of

@@ -31,7 +31,6 @@ from app.analytics.recommendations import (
     HIATUS_WINDOW_WEEKS,
     RELEASE_LOOKBACK_DAYS,
     SEGMENT_WINDOW_DAYS,
-    Recommendation,
     WriterInputs,
     recommend,
 )
@@ -40,7 +39,6 @@ from data.models import JobRun
 from data.queries.recommendations import RECOMMENDATIONS_JOB
 from data.recommendation_store import (
     RecommendationInputs,
-    RecommendationRecord,
     recommendation_as_of,
     recommendation_inputs,
     replace_recommendations,
@@ -65,21 +63,6 @@ def to_writer_inputs(inputs: RecommendationInputs, currency: str) -> WriterInput
         opens_by_hour=inputs.opens_by_hour,
         segments=inputs.segments,
         currency=currency,
-    )
-
-
-def to_record(item: Recommendation) -> RecommendationRecord:
-    """The storage record of one rule result."""
-    return RecommendationRecord(
-        kind=item.kind,
-        fingerprint=item.fingerprint,
-        title=item.title,
-        detail=item.detail,
-        expected_effect=item.expected_effect,
-        priority=item.priority,
-        evidence=item.evidence,
-        story_id=item.story_id,
-        chapter_id=item.chapter_id,
     )
 
 
@@ -120,7 +103,7 @@ def run_recommendations(
         written += replace_recommendations(
             session,
             writer_id,
-            [to_record(item) for item in advice],
+            advice,
             job_run_id=run_id,
             computed_at=computed_at,
         )

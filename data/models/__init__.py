@@ -42,7 +42,6 @@ from data.models.results import (
     FORECAST_MODELS,
     FORECAST_SCOPES,
     PLATFORM_SCOPE_ID,
-    RECOMMENDATION_KINDS,
     Forecast,
     ForecastPoint,
     Recommendation,
@@ -56,6 +55,7 @@ from data.models.rollups import (
     StoryReaderDaily,
     WriterDaily,
 )
+from data.recommendation_inputs import RECOMMENDATION_KINDS  # the kinds the table holds
 
 __all__ = [
     "ACQUISITION_SOURCES",

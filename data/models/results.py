@@ -106,19 +106,6 @@ class ForecastPoint(Base):
     upper_95: Mapped[float] = mapped_column(Float)
 
 
-#: ``Recommendation.kind`` values and how pages label them (the rules are
-#: ``app.analytics.recommendations``; definitions: docs/metrics.md, "Recommendations").
-RECOMMENDATION_KINDS = {
-    "dropoff": "Drop-off chapter",
-    "release_time": "Release time",
-    "cadence": "Release cadence",
-    "paywall": "Paywall position",
-    "chapter_length": "Chapter length",
-    "momentum": "Momentum",
-    "segment": "Audience segment",
-}
-
-
 class Recommendation(Base):
     """One piece of current advice for a writer, written by the ``recommendations`` job
     (revision 0008). ``fingerprint`` is a stable key of the advice (kind, what it concerns

@@ -12,7 +12,7 @@ import pytest
 
 from app.analytics import recommendations as rules
 from app.analytics.recommendations import (
-    Recommendation,
+    RecommendationRecord,
     WriterInputs,
     cadence_recommendations,
     chapter_length_recommendations,
@@ -387,8 +387,8 @@ def test_recommend_ranks_by_priority_and_is_deterministic() -> None:
 
 
 def test_rank_orders_and_dedupes() -> None:
-    def item(kind: str, key: str, priority: float) -> Recommendation:
-        return Recommendation(kind, key, "t", "d", "e", priority)
+    def item(kind: str, key: str, priority: float) -> RecommendationRecord:
+        return RecommendationRecord(kind, key, "t", "d", "e", priority)
 
     ranked = rank(
         [item("momentum", "b", 1.0), item("dropoff", "a", 5.0), item("cadence", "a", 9.0)]
